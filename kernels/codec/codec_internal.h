@@ -1,0 +1,94 @@
+// Internal: the per-variant kernel table and the DCT plan. Kernels only
+// assert their preconditions; the framework (codec.cc) validates streams.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/codec/codec.h"
+
+namespace dctcm {
+namespace codec {
+namespace internal {
+
+constexpr int kBlock = 64;  // bitmap block of the packed coder (§5.4)
+constexpr int kFracBits = 12;  // DCT table scale 2^12 (§6.1)
+constexpr int kDequantMax = 4095;  // |step*q| clamp before the inverse (§6.3)
+
+// Everything the DCT kernels need, prepared once per call from the header.
+struct DctPlan {
+  int L = 8, K = 8;
+  int G = 0;  // groups per pixel = C / L
+  bool is_signed = false;
+  const int16_t* coef = nullptr;  // [K][L] of the table for L (row-major)
+  int step[64];                   // per kept frequency
+  float inv[64];                  // float32(1 / (4096 * step))
+};
+
+// Table Cf[k][n] = round_half_away(4096 * s_k * cos(pi (2n+1) k / 2L)),
+// [L][L] row-major, for L in {8,16,32,64} (§6.1).
+const int16_t* DctTable(int L);
+void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
+                 DctPlan* plan);
+
+inline uint8_t ZigZag(int v) {
+  return static_cast<uint8_t>((static_cast<unsigned>(v) << 1) ^
+                              static_cast<unsigned>(v >> 31));
+}
+inline int UnZigZag(uint8_t s) { return (s >> 1) ^ -(s & 1); }
+
+// Size of a zvc tile of n values with nnz non-zeros.
+inline size_t ZvcSize(size_t n, size_t nnz) { return (n + 7) / 8 + nnz; }
+inline size_t PzvcHeadSize(size_t n) {
+  size_t blocks = (n + kBlock - 1) / kBlock;
+  return (n + 7) / 8 + (blocks + 1) / 2;
+}
+
+// One variant's kernels. Sizes are in bytes; n = number of values/symbols.
+// Encoders write exactly the size they return; their dst holds the bound.
+struct Kernels {
+  // §5.2 zvc. decode: false if the section sizes do not match.
+  size_t (*zvc_encode)(const uint8_t* src, size_t n, uint8_t* dst);
+  bool (*zvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* dst);
+  // §5.4 packed zvc over symbols.
+  size_t (*pzvc_size)(const uint8_t* sym, size_t n);
+  size_t (*pzvc_encode)(const uint8_t* sym, size_t n, uint8_t* dst);
+  bool (*pzvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
+  // int8 <-> zigzag symbols (signed maps in pzvc tiles).
+  void (*zigzag)(const uint8_t* src, size_t n, uint8_t* dst);
+  void (*unzigzag)(uint8_t* buf, size_t n);
+  // §6: npix pixels of C = G*L channels (identity order) <-> K planes of
+  // npix*G symbols each.
+  void (*dct_forward)(const DctPlan& plan, const uint8_t* src, size_t npix,
+                      uint8_t* sym);
+  void (*dct_inverse)(const DctPlan& plan, const uint8_t* sym, size_t npix,
+                      uint8_t* dst);
+  // Number of zero bytes (stats).
+  size_t (*count_zeros)(const uint8_t* src, size_t n);
+};
+
+extern const Kernels kScalarKernels;
+bool Avx2Supported();
+bool Avx512Supported();
+const Kernels* Avx2Kernels();    // nullptr if not compiled
+const Kernels* Avx512Kernels();  // nullptr if not compiled
+
+// Scalar-only baselines (bit-serial; identical in every variant).
+size_t RleEncode(const uint8_t* src, size_t n, uint8_t* dst);
+bool RleDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst);
+size_t CscEncode(const uint8_t* src, size_t n, uint8_t* dst);
+bool CscDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst);
+
+// The framework, parameterised by a kernel table.
+Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
+                 const EncodeParams& params, uint8_t* dst, size_t dst_cap,
+                 size_t* written, EncodeStats* stats);
+Error DecodeWith(const Kernels& k, const uint8_t* src, size_t len,
+                 uint8_t* dst, size_t dst_cap, MapDesc* desc);
+Error DecodeTileWith(const Kernels& k, const uint8_t* src, size_t len,
+                     uint32_t tile, uint8_t* dst, size_t dst_cap,
+                     size_t* tile_bytes);
+
+}  // namespace internal
+}  // namespace codec
+}  // namespace dctcm

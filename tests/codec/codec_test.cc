@@ -1,0 +1,555 @@
+// Codec tests: round trips, variants == scalar, DCT accuracy, goldens,
+// malformed streams, tile access.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "kernels/codec/codec.h"
+#include "kernels/codec/codec_internal.h"
+#include "tests/codec/codec_test_util.h"
+
+namespace dctcm {
+namespace codec {
+namespace {
+
+using testing::EncodeOrDie;
+using testing::MakeMap;
+
+std::vector<const Variant*> Supported() {
+  std::vector<const Variant*> v;
+  for (const Variant& x : Variants())
+    if (x.supported()) v.push_back(&x);
+  return v;
+}
+
+const Variant& Scalar() { return Variants()[0]; }
+
+struct Shape {
+  uint32_t n, h, w, c;
+};
+
+// Pixel counts and channel counts around the 64-value block, the SIMD
+// widths (16/32/64 bytes) and the tile size: equal, multiple, shorter,
+// longer.
+const Shape kShapes[] = {
+    {1, 1, 1, 1},   {1, 1, 1, 7},    {1, 1, 3, 8},   {1, 2, 2, 16},
+    {1, 1, 5, 63},  {1, 1, 1, 64},   {1, 3, 3, 64},  {1, 1, 7, 65},
+    {1, 4, 4, 96},  {2, 3, 5, 128},  {1, 7, 7, 256}, {1, 2, 3, 1024},
+    {1, 1, 1, 2048}, {1, 9, 9, 24},  {1, 16, 16, 64}, {3, 1, 33, 32},
+};
+
+TEST(Codec, ModeNames) {
+  for (int m = 0; m < kNumModes; ++m) {
+    Mode parsed;
+    ASSERT_TRUE(ParseMode(ModeName(static_cast<Mode>(m)), &parsed));
+    EXPECT_EQ(static_cast<int>(parsed), m);
+  }
+  Mode x;
+  EXPECT_FALSE(ParseMode("nope", &x));
+  EXPECT_STREQ(ErrorString(Error::kCorrupt), "corrupt stream");
+}
+
+TEST(Codec, VariantsListed) {
+  ASSERT_FALSE(Variants().empty());
+  EXPECT_STREQ(Variants()[0].name, "scalar");
+  EXPECT_TRUE(ActiveVariant().supported());
+  for (const Variant& v : Variants()) EXPECT_EQ(FindVariant(v.name), &v);
+  EXPECT_EQ(FindVariant("nope"), nullptr);
+}
+
+// Lossless modes: bit-exact round trip, bound respected, every variant
+// produces the scalar bytes.
+TEST(Codec, LosslessRoundTripAllVariants) {
+  const Mode modes[] = {Mode::kRaw, Mode::kZvc, Mode::kRle, Mode::kCsc,
+                        Mode::kPzvc};
+  const double sparsities[] = {0.0, 0.5, 0.9, 1.0};
+  uint32_t seed = 1;
+  for (const Shape& s : kShapes) {
+    for (bool sg : {false, true}) {
+      for (double sp : sparsities) {
+        MapDesc d{s.n, s.h, s.w, s.c, sg};
+        const size_t bytes = size_t{s.n} * s.h * s.w * s.c;
+        auto src = MakeMap(bytes, sp, sg, seed++);
+        for (Mode m : modes) {
+          for (uint32_t tile : {0u, 1u, 3u, 7u}) {
+            EncodeParams p;
+            p.mode = m;
+            p.tile_pixels = tile;
+            SCOPED_TRACE(std::string(ModeName(m)) + " c=" + std::to_string(s.c) +
+                         " px=" + std::to_string(bytes / s.c) + " signed=" +
+                         std::to_string(sg) + " sp=" + std::to_string(sp) +
+                         " tile=" + std::to_string(tile));
+            EncodeStats st;
+            auto ref = EncodeOrDie(Scalar(), src, d, p, &st);
+            ASSERT_FALSE(ref.empty());
+            ASSERT_LE(ref.size(), EncodeBound(d, p));
+            EXPECT_EQ(st.total_bytes, ref.size());
+            EXPECT_EQ(st.header_bytes + st.payload_bytes, ref.size());
+            EXPECT_EQ(st.zero_values,
+                      size_t(std::count(src.begin(), src.end(), 0)));
+            for (const Variant* v : Supported()) {
+              SCOPED_TRACE(v->name);
+              auto enc = EncodeOrDie(*v, src, d, p);
+              ASSERT_EQ(enc, ref);
+              std::vector<uint8_t> out(bytes + 1, 0xAB);
+              MapDesc got;
+              ASSERT_EQ(v->decode(ref.data(), ref.size(), out.data(), bytes,
+                                  &got),
+                        Error::kOk);
+              EXPECT_EQ(out[bytes], 0xAB);  // no write past dst_cap
+              out.resize(bytes);
+              ASSERT_EQ(out, src);
+              EXPECT_EQ(got.c, s.c);
+              EXPECT_EQ(got.is_signed, sg);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The exact sizes of the baselines on a known map (ZVC formula of DCTCM.md).
+TEST(Codec, BaselineSizes) {
+  MapDesc d{1, 1, 16, 64, false};
+  auto src = MakeMap(1024, 0.5, false, 7);
+  size_t nnz = 1024 - std::count(src.begin(), src.end(), 0);
+  EncodeParams p;
+  p.mode = Mode::kZvc;
+  p.tile_pixels = 16;
+  EncodeStats st;
+  auto s = EncodeOrDie(Scalar(), src, d, p, &st);
+  EXPECT_EQ(st.payload_bytes, 128 + nnz);
+  EXPECT_EQ(st.header_bytes, 32u + 4u);
+  p.mode = Mode::kRaw;
+  s = EncodeOrDie(Scalar(), src, d, p, &st);
+  EXPECT_EQ(st.payload_bytes, 1024u);
+}
+
+struct DctCase {
+  int L, K;
+  std::vector<uint16_t> steps;
+  bool perm, sg, fallback;
+};
+
+std::vector<DctCase> DctCases() {
+  std::vector<DctCase> cs;
+  for (int L : {8, 16, 32, 64}) {
+    for (int K : {1, 3, L / 2, L}) {
+      for (bool sg : {false, true}) {
+        for (bool fb : {false, true}) {
+          std::vector<uint16_t> steps;
+          if (K > 1) {
+            for (int k = 0; k < K; ++k) steps.push_back(uint16_t(1 + (k * 5) % 7));
+          }
+          cs.push_back({L, K, steps, (K % 2) == 1, sg, fb});
+        }
+      }
+    }
+  }
+  return cs;
+}
+
+TEST(Codec, DctVariantsMatchScalar) {
+  uint32_t seed = 100;
+  for (const DctCase& dc : DctCases()) {
+    for (const Shape& s0 : kShapes) {
+      Shape s = s0;
+      if (s.c % dc.L != 0) s.c = ((s.c + dc.L - 1) / dc.L) * dc.L;
+      for (double sp : {0.0, 0.6, 0.95}) {
+        MapDesc d{s.n, s.h, s.w, s.c, dc.sg};
+        const size_t bytes = size_t{s.n} * s.h * s.w * s.c;
+        auto src = MakeMap(bytes, sp, dc.sg, seed++, sp > 0.9 ? 30 : 8);
+        EncodeParams p;
+        p.mode = Mode::kDctcm;
+        p.dct.L = uint8_t(dc.L);
+        p.dct.K = uint8_t(dc.K);
+        p.dct.steps = dc.steps;
+        p.dct.fallback = dc.fallback;
+        p.tile_pixels = (seed % 3) == 0 ? 3 : 0;
+        if (dc.perm) {
+          for (uint32_t j = 0; j < s.c; ++j)
+            p.dct.perm.push_back(uint16_t((j * 7 + 3) % s.c));
+          std::sort(p.dct.perm.begin(), p.dct.perm.end());
+          std::reverse(p.dct.perm.begin(), p.dct.perm.end());
+        }
+        SCOPED_TRACE("L=" + std::to_string(dc.L) + " K=" + std::to_string(dc.K) +
+                     " c=" + std::to_string(s.c) + " px=" +
+                     std::to_string(bytes / s.c) + " signed=" +
+                     std::to_string(dc.sg) + " fb=" + std::to_string(dc.fallback) +
+                     " sp=" + std::to_string(sp));
+        auto ref = EncodeOrDie(Scalar(), src, d, p);
+        ASSERT_FALSE(ref.empty());
+        ASSERT_LE(ref.size(), EncodeBound(d, p));
+        std::vector<uint8_t> ref_out(bytes);
+        ASSERT_EQ(Scalar().decode(ref.data(), ref.size(), ref_out.data(), bytes,
+                                  nullptr),
+                  Error::kOk);
+        for (const Variant* v : Supported()) {
+          SCOPED_TRACE(v->name);
+          auto enc = EncodeOrDie(*v, src, d, p);
+          ASSERT_EQ(enc, ref);
+          std::vector<uint8_t> out(bytes);
+          ASSERT_EQ(v->decode(ref.data(), ref.size(), out.data(), bytes, nullptr),
+                    Error::kOk);
+          ASSERT_EQ(out, ref_out);
+        }
+      }
+    }
+  }
+}
+
+// DCT-CM with fallback is never larger than pzvc (metadata aside).
+TEST(Codec, DctFallbackNeverWorseThanPzvc) {
+  for (double sp : {0.0, 0.3, 0.7, 0.95}) {
+    MapDesc d{1, 14, 14, 256, false};
+    auto src = MakeMap(14 * 14 * 256, sp, false, 5);
+    EncodeParams p;
+    p.mode = Mode::kPzvc;
+    EncodeStats sp_st, sd_st;
+    EncodeOrDie(Scalar(), src, d, p, &sp_st);
+    p.mode = Mode::kDctcm;
+    EncodeOrDie(Scalar(), src, d, p, &sd_st);
+    EXPECT_LE(sd_st.payload_bytes, sp_st.payload_bytes) << sp;
+  }
+}
+
+// ---- DCT accuracy against the float DCT (documented in FORMAT.md §6.4).
+double FloatDct(int L, int k, const int* x) {
+  const double pi = 3.14159265358979323846;
+  double s = k == 0 ? std::sqrt(1.0 / L) : std::sqrt(2.0 / L), acc = 0;
+  for (int n = 0; n < L; ++n) acc += x[n] * std::cos(pi * (2 * n + 1) * k / (2.0 * L));
+  return s * acc;
+}
+
+TEST(Codec, DctTableAndForwardAccuracy) {
+  std::mt19937 rng(3);
+  for (int L : {8, 16, 32, 64}) {
+    const int16_t* t = internal::DctTable(L);
+    ASSERT_NE(t, nullptr);
+    double max_err = 0, sum_err = 0;
+    int count = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+      int x[64];
+      for (int n = 0; n < L; ++n) x[n] = int(rng() % 256);
+      for (int k = 0; k < L; ++k) {
+        int32_t acc = 0;
+        for (int n = 0; n < L; ++n) acc += t[k * L + n] * x[n];
+        const double e = std::fabs(acc / 4096.0 - FloatDct(L, k, x));
+        max_err = std::max(max_err, e);
+        sum_err += e;
+        ++count;
+      }
+    }
+    // Bound: sum_n |x_n| * 0.5 / 4096 <= L * 255 / 8192.
+    printf("forward L=%d: max |err| %.4f mean %.5f (units of coefficient)\n", L,
+           max_err, sum_err / count);
+    EXPECT_LT(max_err, L * 255 / 8192.0);
+    EXPECT_LT(max_err, 0.35);
+  }
+}
+
+// Full round trip with K = L, steps = 1, no fallback: the reconstruction
+// differs from the input by the coefficient rounding only (no clamping on
+// activation-like data).
+TEST(Codec, DctRoundTripAccuracy) {
+  for (int L : {8, 16, 32, 64}) {
+    for (bool sg : {false, true}) {
+      MapDesc d{1, 16, 16, 64, sg};
+      auto src = MakeMap(16 * 16 * 64, 0.5, sg, 11, 6);
+      EncodeParams p;
+      p.dct.L = uint8_t(L);
+      p.dct.K = uint8_t(L);
+      p.dct.fallback = false;
+      auto enc = EncodeOrDie(Scalar(), src, d, p);
+      std::vector<uint8_t> out(src.size());
+      ASSERT_EQ(Decode(enc.data(), enc.size(), out.data(), out.size(), nullptr),
+                Error::kOk);
+      int max_err = 0;
+      double sum = 0;
+      for (size_t i = 0; i < src.size(); ++i) {
+        int a = sg ? int8_t(src[i]) : src[i], b = sg ? int8_t(out[i]) : out[i];
+        max_err = std::max(max_err, std::abs(a - b));
+        sum += std::abs(a - b);
+      }
+      printf("round trip L=%d signed=%d K=L step=1: max |err| %d mean %.4f\n",
+             L, sg, max_err, sum / src.size());
+      EXPECT_LE(max_err, 1);
+      EXPECT_LT(sum / src.size(), 0.15);
+    }
+  }
+}
+
+// ---- Golden streams: exact bytes pinned for small inputs (FORMAT.md §7).
+// Generated once by the scalar reference; the DCT one is checked by hand in
+// FORMAT.md §7.
+#define GOLDEN_RAW "4443544d01000006010000000100000001000000080000000008000000000000080000000c0a090000030001"
+#define GOLDEN_ZVC "4443544d0101000601000000010000000100000008000000000800000000000006000040a70c0a090301"
+#define GOLDEN_RLE "4443544d0102000601000000010000000100000008000000000800000000000007000040192a4c1007c000"
+#define GOLDEN_CSC "4443544d0103000601000000010000000100000008000000000800000000000008000040c0000a9020031100"
+#define GOLDEN_PZVC "4443544d0105000601000000010000000100000008000000000800000000000005000040a704ac3901"
+#define GOLDEN_DCT "4443544d0104000601000000010000000100000008000000000800000804000002010101050000400f05c63201"
+#define GOLDEN_DCT_OUT {13, 10, 6, 2, 1, 1, 1, 1}
+#define GOLDEN_CS8 577385943LL
+#define GOLDEN_CS16 295876693LL
+#define GOLDEN_CS32 681468165LL
+#define GOLDEN_CS64 854068562LL
+
+std::string Hex(const std::vector<uint8_t>& v) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : v) {
+    s += d[b >> 4];
+    s += d[b & 15];
+  }
+  return s;
+}
+
+TEST(Codec, GoldenStreams) {
+  // One pixel of 8 channels (the worked example of FORMAT.md §7).
+  const std::vector<uint8_t> px = {12, 10, 9, 0, 0, 3, 0, 1};
+  MapDesc d{1, 1, 1, 8, false};
+  EncodeParams p;
+  struct G {
+    Mode mode;
+    const char* hex;
+  };
+  const G goldens[] = {
+      {Mode::kRaw, GOLDEN_RAW},     {Mode::kZvc, GOLDEN_ZVC},
+      {Mode::kRle, GOLDEN_RLE},     {Mode::kCsc, GOLDEN_CSC},
+      {Mode::kPzvc, GOLDEN_PZVC},
+  };
+  for (const G& g : goldens) {
+    p.mode = g.mode;
+    for (const Variant* v : Supported())
+      EXPECT_EQ(Hex(EncodeOrDie(*v, px, d, p)), g.hex) << ModeName(g.mode);
+  }
+  p.mode = Mode::kDctcm;
+  p.dct.L = 8;
+  p.dct.K = 4;
+  p.dct.steps = {2, 1, 1, 1};
+  p.dct.fallback = false;
+  for (const Variant* v : Supported())
+    EXPECT_EQ(Hex(EncodeOrDie(*v, px, d, p)), GOLDEN_DCT);
+  auto enc = EncodeOrDie(Scalar(), px, d, p);
+  std::vector<uint8_t> out(8);
+  ASSERT_EQ(Decode(enc.data(), enc.size(), out.data(), 8, nullptr), Error::kOk);
+  EXPECT_EQ(out, std::vector<uint8_t>(GOLDEN_DCT_OUT));
+}
+
+TEST(Codec, DctTablesPinned) {
+  // First row entries and a checksum of every table.
+  const int16_t* t8 = internal::DctTable(8);
+  EXPECT_EQ(t8[0], 1448);
+  EXPECT_EQ(t8[8], 2009);
+  EXPECT_EQ(t8[9], 1703);
+  auto cs = [](int L) {
+    const int16_t* t = internal::DctTable(L);
+    long long sum = 0;
+    for (int i = 0; i < L * L; ++i) sum = (sum * 31 + t[i] + 5000) % 1000000007;
+    return sum;
+  };
+  EXPECT_EQ(cs(8), GOLDEN_CS8);
+  EXPECT_EQ(cs(16), GOLDEN_CS16);
+  EXPECT_EQ(cs(32), GOLDEN_CS32);
+  EXPECT_EQ(cs(64), GOLDEN_CS64);
+}
+
+// ---- Malformed streams.
+std::vector<std::vector<uint8_t>> SampleStreams() {
+  std::vector<std::vector<uint8_t>> v;
+  MapDesc d{1, 5, 5, 32, false};
+  auto src = MakeMap(5 * 5 * 32, 0.6, false, 9);
+  for (int m = 0; m < kNumModes; ++m) {
+    EncodeParams p;
+    p.mode = Mode(m);
+    p.tile_pixels = 4;
+    v.push_back(EncodeOrDie(Scalar(), src, d, p));
+  }
+  MapDesc ds{1, 3, 3, 16, true};
+  auto ssrc = MakeMap(3 * 3 * 16, 0.3, true, 10);
+  EncodeParams p;
+  p.dct.L = 16;
+  p.dct.K = 5;
+  p.dct.steps = {3, 2, 2, 1, 1};
+  for (uint16_t j = 0; j < 16; ++j) p.dct.perm.push_back(uint16_t(15 - j));
+  p.tile_pixels = 2;
+  v.push_back(EncodeOrDie(Scalar(), ssrc, ds, p));
+  return v;
+}
+
+TEST(Codec, TruncatedAtEveryLength) {
+  for (const auto& s : SampleStreams()) {
+    ASSERT_FALSE(s.empty());
+    std::vector<uint8_t> out(1 << 16);
+    for (const Variant* v : Supported()) {
+      ASSERT_EQ(v->decode(s.data(), s.size(), out.data(), out.size(), nullptr),
+                Error::kOk);
+      for (size_t len = 0; len < s.size(); ++len) {
+        std::vector<uint8_t> cut(s.begin(), s.begin() + len);  // exact-size heap
+        Error e = v->decode(cut.data(), len, out.data(), out.size(), nullptr);
+        EXPECT_NE(e, Error::kOk) << len;
+      }
+      std::vector<uint8_t> longer = s;
+      longer.push_back(0);
+      EXPECT_EQ(v->decode(longer.data(), longer.size(), out.data(), out.size(),
+                          nullptr),
+                Error::kCorrupt);
+    }
+  }
+}
+
+TEST(Codec, BitFlipsNeverCrash) {
+  std::mt19937 rng(42);
+  for (const auto& s : SampleStreams()) {
+    std::vector<uint8_t> out(1 << 16);
+    for (const Variant* v : Supported()) {
+      for (int trial = 0; trial < 3000; ++trial) {
+        std::vector<uint8_t> b = s;
+        const int flips = 1 + int(rng() % 3);
+        for (int f = 0; f < flips; ++f) b[rng() % b.size()] ^= uint8_t(1u << (rng() % 8));
+        MapDesc d;
+        Error e = v->decode(b.data(), b.size(), out.data(), out.size(), &d);
+        (void)e;
+      }
+    }
+  }
+}
+
+TEST(Codec, HeaderErrors) {
+  auto s = SampleStreams()[1];
+  std::vector<uint8_t> out(1 << 16);
+  auto dec = [&](std::vector<uint8_t> b) {
+    return Decode(b.data(), b.size(), out.data(), out.size(), nullptr);
+  };
+  auto b = s;
+  b[0] = 'X';
+  EXPECT_EQ(dec(b), Error::kBadMagic);
+  b = s;
+  b[4] = 2;
+  EXPECT_EQ(dec(b), Error::kBadVersion);
+  b = s;
+  b[5] = 9;
+  EXPECT_EQ(dec(b), Error::kBadMode);
+  b = s;
+  b[6] |= 0x80;
+  EXPECT_EQ(dec(b), Error::kBadParams);
+  b = s;
+  b[23] = 0x7f;  // c huge: rejected before any allocation
+  EXPECT_EQ(dec(b), Error::kShapeTooLarge);
+  b = s;
+  b[8] = 0;  // n = 0
+  EXPECT_EQ(dec(b), Error::kShapeTooLarge);
+  b = s;
+  b[12] = 0xff;
+  b[13] = 0xff;
+  b[16] = 0xff;
+  b[17] = 0xff;  // h*w*c > 2^28
+  EXPECT_EQ(dec(b), Error::kShapeTooLarge);
+  b = s;
+  b[24] = 0;  // tile_pixels = 0
+  EXPECT_EQ(dec(b), Error::kBadParams);
+  EXPECT_EQ(Decode(s.data(), s.size(), out.data(), 5 * 5 * 32 - 1, nullptr),
+            Error::kDstTooSmall);
+  EXPECT_EQ(Decode(nullptr, 0, out.data(), out.size(), nullptr), Error::kTruncated);
+  // Index entry with a reserved kind.
+  b = s;
+  b[32 + 3] |= 0xC0;
+  EXPECT_EQ(dec(b), Error::kCorrupt);
+  // Bad permutation (duplicate entry).
+  auto p = SampleStreams().back();
+  p[32 + 5] = p[32 + 7];
+  p[32 + 6] = p[32 + 8];
+  EXPECT_EQ(dec(p), Error::kBadParams);
+}
+
+TEST(Codec, EncodeErrorsAndSmallDst) {
+  MapDesc d{1, 4, 4, 24, false};
+  auto src = MakeMap(4 * 4 * 24, 0.5, false, 1);
+  EncodeParams p;
+  p.dct.L = 16;  // 24 % 16 != 0
+  std::vector<uint8_t> out(1 << 14);
+  size_t w;
+  EXPECT_EQ(Encode(src.data(), d, p, out.data(), out.size(), &w, nullptr),
+            Error::kBadParams);
+  EXPECT_EQ(EncodeBound(d, p), 0u);
+  p.dct.L = 8;
+  p.dct.steps = {1, 2};
+  EXPECT_EQ(Encode(src.data(), d, p, out.data(), out.size(), &w, nullptr),
+            Error::kBadParams);
+  p.dct.steps.assign(8, 256);
+  EXPECT_EQ(Encode(src.data(), d, p, out.data(), out.size(), &w, nullptr),
+            Error::kBadParams);
+  p.dct.steps.clear();
+  p.dct.perm.assign(24, 0);
+  EXPECT_EQ(Encode(src.data(), d, p, out.data(), out.size(), &w, nullptr),
+            Error::kBadParams);
+  p.dct.perm.clear();
+  MapDesc big{1, 65536, 1, 1, false};
+  EXPECT_EQ(Encode(src.data(), big, p, out.data(), out.size(), &w, nullptr),
+            Error::kShapeTooLarge);
+  // Every capacity below the stream size fails cleanly without overrun.
+  for (int m = 0; m < kNumModes; ++m) {
+    p.mode = Mode(m);
+    ASSERT_EQ(Encode(src.data(), d, p, out.data(), out.size(), &w, nullptr),
+              Error::kOk);
+    const size_t need = w;
+    for (size_t cap = 0; cap < need; ++cap) {
+      std::vector<uint8_t> small(cap + 16, 0xCD);
+      EXPECT_EQ(Encode(src.data(), d, p, small.data(), cap, &w, nullptr),
+                Error::kDstTooSmall);
+      for (size_t i = cap; i < small.size(); ++i) ASSERT_EQ(small[i], 0xCD);
+    }
+  }
+}
+
+TEST(Codec, DecodeTileMatchesFullDecode) {
+  MapDesc d{2, 7, 9, 64, false};
+  const size_t bytes = 2 * 7 * 9 * 64;
+  auto src = MakeMap(bytes, 0.6, false, 21);
+  for (int m = 0; m < kNumModes; ++m) {
+    EncodeParams p;
+    p.mode = Mode(m);
+    p.tile_pixels = 10;
+    auto enc = EncodeOrDie(Scalar(), src, d, p);
+    std::vector<uint8_t> full(bytes);
+    ASSERT_EQ(Decode(enc.data(), enc.size(), full.data(), bytes, nullptr), Error::kOk);
+    TileInfo ti;
+    ASSERT_EQ(ReadTileInfo(enc.data(), enc.size(), &ti), Error::kOk);
+    EXPECT_EQ(ti.num_tiles, (2u * 7 * 9 + 9) / 10);
+    for (uint32_t t = 0; t < ti.num_tiles; ++t) {
+      std::vector<uint8_t> tile(10 * 64);
+      size_t tb = 0;
+      ASSERT_EQ(DecodeTile(enc.data(), enc.size(), t, tile.data(), tile.size(), &tb),
+                Error::kOk);
+      ASSERT_TRUE(std::equal(tile.begin(), tile.begin() + tb,
+                             full.begin() + size_t{t} * 10 * 64));
+    }
+    EXPECT_EQ(DecodeTile(enc.data(), enc.size(), ti.num_tiles, full.data(), bytes,
+                         nullptr),
+              Error::kShapeMismatch);
+  }
+}
+
+TEST(Codec, ReadHeaderReturnsParams) {
+  auto s = SampleStreams().back();
+  MapDesc d;
+  EncodeParams p;
+  ASSERT_EQ(ReadHeader(s.data(), s.size(), &d, &p), Error::kOk);
+  EXPECT_EQ(p.mode, Mode::kDctcm);
+  EXPECT_EQ(p.dct.L, 16);
+  EXPECT_EQ(p.dct.K, 5);
+  EXPECT_EQ(p.dct.steps, (std::vector<uint16_t>{3, 2, 2, 1, 1}));
+  ASSERT_EQ(p.dct.perm.size(), 16u);
+  EXPECT_EQ(p.dct.perm[0], 15);
+  EXPECT_EQ(p.tile_pixels, 2u);
+  EXPECT_TRUE(d.is_signed);
+  EXPECT_EQ(d.c, 16u);
+}
+
+}  // namespace
+}  // namespace codec
+}  // namespace dctcm
