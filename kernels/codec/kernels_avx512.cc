@@ -1,11 +1,405 @@
-// AVX-512 kernels (placeholder until written): not compiled in yet.
+// AVX-512 kernels (F/BW/VL + VBMI + VBMI2 + VNNI). Byte-identical to the
+// scalar reference (kernels_scalar.cc); tests/codec checks every parameter.
+//
+// Ideas, per 64-value block:
+//  * zvc: vptestmb gives the mask, vpcompressb / vpexpandb gather and scatter
+//    the non-zeros; loads and stores are masked so nothing is touched past a
+//    buffer end.
+//  * pzvc unpack: 8 values of width w occupy exactly w bytes, so vpermb puts
+//    the w bytes of values 8g..8g+7 into qword g, vpmultishiftqb pulls value j
+//    from bit j*w, vpexpandb scatters by the mask. Pack is the reverse with
+//    variable shifts (16->32->64-bit merges) and one vpermb.
+//  * DCT (L = 8): 16 groups per step; vpermt2b builds (x[2j], x[2j+1]) int16
+//    pairs, vpdpwssd accumulates against the int16 table (exact int32), the
+//    quantiser is the same IEEE float multiply + RNE convert as the scalar
+//    code, vpmovsdb/vpmovusdb saturate (= the clamps of FORMAT.md §6.2).
+#include <immintrin.h>
+
+#include <cstring>
+
 #include "kernels/codec/codec_internal.h"
 
 namespace dctcm {
 namespace codec {
 namespace internal {
-bool Avx512Supported() { return false; }
-const Kernels* Avx512Kernels() { return nullptr; }
+
+bool Avx512Supported() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("bmi2");
+}
+
+namespace {
+
+// First min(n, 64) lanes. (bzhi alone would only look at the low 8 bits.)
+inline __mmask64 Prefix(size_t n) {
+  return n >= 64 ? ~0ull : _bzhi_u64(~0ull, static_cast<unsigned>(n));
+}
+
+inline uint64_t LoadMask(const uint8_t* p, size_t bytes) {
+  if (bytes >= 8) {
+    uint64_t m;
+    std::memcpy(&m, p, 8);
+    return m;
+  }
+  uint64_t m = 0;
+  std::memcpy(&m, p, bytes);
+  return m;
+}
+
+inline int Width(__m512i x) {
+  uint64_t r = static_cast<uint64_t>(_mm512_reduce_or_epi64(x));
+  r |= r >> 32;
+  r |= r >> 16;
+  r |= r >> 8;
+  const unsigned o = static_cast<unsigned>(r & 0xFF);
+  return 32 - static_cast<int>(_lzcnt_u32(o));
+}
+
+struct PackTables {
+  alignas(64) uint8_t gather[9][64];   // unpack: qword g <- bytes g*w..
+  alignas(64) uint8_t shift[9][64];    // unpack: byte j of qword <- bit j*w
+  alignas(64) uint8_t compact[9][64];  // pack: 8w bytes from w per qword
+  PackTables() {
+    for (int w = 0; w <= 8; ++w) {
+      for (int i = 0; i < 64; ++i) {
+        const int g = i / 8, j = i % 8;
+        gather[w][i] = static_cast<uint8_t>(g * w + j);
+        shift[w][i] = static_cast<uint8_t>(j * w);
+        compact[w][i] = static_cast<uint8_t>(w ? (i < 8 * w ? (i / w) * 8 + i % w : 0) : 0);
+      }
+    }
+  }
+};
+const PackTables& Tables() {
+  static const PackTables t;
+  return t;
+}
+
+// ---- zvc
+size_t ZvcEncode(const uint8_t* src, size_t n, uint8_t* dst) {
+  const size_t mbytes = (n + 7) / 8;
+  uint8_t* v = dst + mbytes;
+  for (size_t i = 0; i < n; i += 64) {
+    const size_t rem = n - i < 64 ? n - i : 64;
+    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), src + i);
+    const __mmask64 m = _mm512_test_epi8_mask(x, x);
+    const uint64_t mm = m;
+    std::memcpy(dst + i / 8, &mm, (rem + 7) / 8);
+    const unsigned cnt = static_cast<unsigned>(_mm_popcnt_u64(m));
+    _mm512_mask_storeu_epi8(v, Prefix(cnt), _mm512_maskz_compress_epi8(m, x));
+    v += cnt;
+  }
+  return static_cast<size_t>(v - dst);
+}
+
+bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
+  const size_t mbytes = (n + 7) / 8;
+  if (len < mbytes) return false;
+  if ((n % 8) != 0 && (src[mbytes - 1] >> (n % 8)) != 0) return false;
+  const uint8_t* v = src + mbytes;
+  const uint8_t* end = src + len;
+  for (size_t i = 0; i < n; i += 64) {
+    const size_t rem = n - i < 64 ? n - i : 64;
+    const uint64_t m = LoadMask(src + i / 8, (rem + 7) / 8);
+    const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(m));
+    if (cnt > static_cast<size_t>(end - v)) return false;
+    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(cnt), v);
+    _mm512_mask_storeu_epi8(dst + i, Prefix(rem), _mm512_maskz_expand_epi8(m, x));
+    v += cnt;
+  }
+  return v == end;
+}
+
+// ---- pzvc
+size_t PzvcSize(const uint8_t* sym, size_t n) {
+  size_t size = PzvcHeadSize(n);
+  for (size_t i = 0; i < n; i += 64) {
+    const size_t rem = n - i < 64 ? n - i : 64;
+    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
+    const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(_mm512_test_epi8_mask(x, x)));
+    size += (cnt * Width(x) + 7) / 8;
+  }
+  return size;
+}
+
+inline __m512i Pack(__m512i c, int w, const PackTables& t) {
+  const __m128i s1 = _mm_cvtsi32_si128(w), s2 = _mm_cvtsi32_si128(2 * w),
+                s4 = _mm_cvtsi32_si128(4 * w);
+  __m512i x = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi16(0x00FF)),
+                              _mm512_sll_epi16(_mm512_srli_epi16(c, 8), s1));
+  x = _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi32(0xFFFF)),
+                      _mm512_sll_epi32(_mm512_srli_epi32(x, 16), s2));
+  x = _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi64(0xFFFFFFFFll)),
+                      _mm512_sll_epi64(_mm512_srli_epi64(x, 32), s4));
+  return _mm512_permutexvar_epi8(_mm512_load_si512(t.compact[w]), x);
+}
+
+size_t PzvcEncode(const uint8_t* sym, size_t n, uint8_t* dst) {
+  const PackTables& t = Tables();
+  const size_t mbytes = (n + 7) / 8;
+  const size_t head = PzvcHeadSize(n);
+  uint8_t* widths = dst + mbytes;
+  std::memset(widths, 0, head - mbytes);
+  uint8_t* v = dst + head;
+  for (size_t i = 0, b = 0; i < n; i += 64, ++b) {
+    const size_t rem = n - i < 64 ? n - i : 64;
+    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
+    const __mmask64 m = _mm512_test_epi8_mask(x, x);
+    const uint64_t mm = m;
+    std::memcpy(dst + i / 8, &mm, (rem + 7) / 8);
+    if (mm == 0) continue;
+    const int w = Width(x);
+    widths[b / 2] |= static_cast<uint8_t>(w << (4 * (b & 1)));
+    const unsigned cnt = static_cast<unsigned>(_mm_popcnt_u64(mm));
+    const unsigned nbytes = (cnt * w + 7) / 8;
+    const __m512i packed = Pack(_mm512_maskz_compress_epi8(m, x), w, t);
+    _mm512_mask_storeu_epi8(v, Prefix(nbytes), packed);
+    v += nbytes;
+  }
+  return static_cast<size_t>(v - dst);
+}
+
+bool PzvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
+  const PackTables& t = Tables();
+  const size_t mbytes = (n + 7) / 8;
+  const size_t blocks = (n + 63) / 64;
+  const size_t head = PzvcHeadSize(n);
+  if (len < head) return false;
+  if ((n % 8) != 0 && (src[mbytes - 1] >> (n % 8)) != 0) return false;
+  if ((blocks & 1) != 0 && (src[head - 1] >> 4) != 0) return false;
+  const uint8_t* widths = src + mbytes;
+  const uint8_t* v = src + head;
+  const uint8_t* end = src + len;
+  for (size_t i = 0, b = 0; i < n; i += 64, ++b) {
+    const size_t rem = n - i < 64 ? n - i : 64;
+    const uint64_t m = LoadMask(src + i / 8, (rem + 7) / 8);
+    const int w = (widths[b / 2] >> (4 * (b & 1))) & 15;
+    if (w > 8 || (m == 0) != (w == 0)) return false;
+    const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(m));
+    const size_t nbytes = (cnt * w + 7) / 8;
+    if (nbytes > static_cast<size_t>(end - v)) return false;
+    const __m512i raw = _mm512_maskz_loadu_epi8(Prefix(nbytes), v);
+    __m512i s = _mm512_permutexvar_epi8(_mm512_load_si512(t.gather[w]), raw);
+    s = _mm512_multishift_epi64_epi8(_mm512_load_si512(t.shift[w]), s);
+    s = _mm512_and_si512(s, _mm512_set1_epi8(static_cast<char>((1u << w) - 1)));
+    _mm512_mask_storeu_epi8(sym + i, Prefix(rem), _mm512_maskz_expand_epi8(m, s));
+    v += nbytes;
+  }
+  return v == end;
+}
+
+// ---- zigzag, zeros
+inline __m512i ZigZag64(__m512i x) {
+  return _mm512_xor_si512(_mm512_add_epi8(x, x), _mm512_movm_epi8(_mm512_movepi8_mask(x)));
+}
+inline __m512i UnZigZag64(__m512i s) {
+  const __m512i half = _mm512_and_si512(_mm512_srli_epi16(s, 1), _mm512_set1_epi8(0x7F));
+  const __m512i neg = _mm512_sub_epi8(_mm512_setzero_si512(),
+                                      _mm512_and_si512(s, _mm512_set1_epi8(1)));
+  return _mm512_xor_si512(half, neg);
+}
+
+void ZigZag(const uint8_t* src, size_t n, uint8_t* dst) {
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 k = Prefix(n - i);
+    _mm512_mask_storeu_epi8(dst + i, k, ZigZag64(_mm512_maskz_loadu_epi8(k, src + i)));
+  }
+}
+void UnZigZag(uint8_t* buf, size_t n) {
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 k = Prefix(n - i);
+    _mm512_mask_storeu_epi8(buf + i, k, UnZigZag64(_mm512_maskz_loadu_epi8(k, buf + i)));
+  }
+}
+
+size_t CountZeros(const uint8_t* src, size_t n) {
+  size_t nz = 0;
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i x = _mm512_loadu_si512(src + i);
+    nz += _mm_popcnt_u64(_mm512_test_epi8_mask(x, x));
+  }
+  if (i < n) {
+    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(n - i), src + i);
+    nz += _mm_popcnt_u64(_mm512_test_epi8_mask(x, x));
+  }
+  return n - nz;
+}
+
+// ---- DCT, L = 8 (other L use the scalar reference).
+inline int32_t PairOf(int16_t a, int16_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(a)) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
+}
+
+struct FwdIdx {
+  alignas(64) uint8_t idx[4][64];
+  FwdIdx() {
+    for (int j = 0; j < 4; ++j)
+      for (int f = 0; f < 16; ++f) {
+        idx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + 2 * j);
+        idx[j][4 * f + 1] = 0;
+        idx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + 2 * j + 1);
+        idx[j][4 * f + 3] = 0;
+      }
+  }
+};
+
+void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_forward(plan, src, npix, sym);
+    return;
+  }
+  static const FwdIdx fidx;
+  const int K = plan.K;
+  const size_t F = npix * plan.G;
+  __m512i cp[8][4], bias[8];
+  __m512 inv[8];
+  for (int k = 0; k < K; ++k) {
+    const int16_t* c = plan.coef + k * 8;
+    int sum = 0;
+    for (int j = 0; j < 4; ++j) {
+      cp[k][j] = _mm512_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
+      sum += c[2 * j] + c[2 * j + 1];
+    }
+    bias[k] = _mm512_set1_epi32(plan.is_signed ? -128 * sum : 0);
+    inv[k] = _mm512_set1_ps(plan.inv[k]);
+  }
+  __m512i idx[4];
+  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(fidx.idx[j]);
+  const __mmask64 pairs = 0x5555555555555555ull;
+  const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t rem = F - f0 < 16 ? F - f0 : 16;
+    const uint8_t* x = src + 8 * f0;
+    __m512i a, b;
+    if (rem == 16) {
+      a = _mm512_loadu_si512(x);
+      b = _mm512_loadu_si512(x + 64);
+    } else {
+      a = _mm512_maskz_loadu_epi8(Prefix(8 * rem), x);
+      b = _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64);
+    }
+    a = _mm512_xor_si512(a, flip);
+    b = _mm512_xor_si512(b, flip);
+    __m512i xp[4];
+    for (int j = 0; j < 4; ++j) xp[j] = _mm512_maskz_permutex2var_epi8(pairs, a, idx[j], b);
+    for (int k = 0; k < K; ++k) {
+      __m512i acc = bias[k];
+      for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
+      const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
+      __m128i s;
+      if (k == 0 && !plan.is_signed) {
+        s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512()));
+      } else {
+        const __m128i c8 = _mm512_cvtsepi32_epi8(q);
+        s = _mm_xor_si128(_mm_add_epi8(c8, c8), _mm_movm_epi8(_mm_movepi8_mask(c8)));
+      }
+      uint8_t* out = sym + k * F + f0;
+      if (rem == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), s);
+      } else {
+        _mm_mask_storeu_epi8(out, static_cast<__mmask16>(Prefix(rem)), s);
+      }
+    }
+  }
+}
+
+struct InvIdx {
+  alignas(64) uint8_t idx[2][64];
+  InvIdx() {
+    for (int h = 0; h < 2; ++h)
+      for (int f = 0; f < 8; ++f)
+        for (int n = 0; n < 8; ++n) {
+          const int g = f + 8 * h;
+          idx[h][8 * f + n] = static_cast<uint8_t>(n < 4 ? 16 * n + g : 64 + 16 * (n - 4) + g);
+        }
+  }
+};
+
+void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_inverse(plan, sym, npix, dst);
+    return;
+  }
+  static const InvIdx iidx;
+  const int K = plan.K;
+  const int P = (K + 1) / 2;
+  const size_t F = npix * plan.G;
+  __m512i cpi[8][4], step[8];
+  for (int n = 0; n < 8; ++n)
+    for (int j = 0; j < P; ++j) {
+      const int16_t lo = plan.coef[(2 * j) * 8 + n];
+      const int16_t hi = 2 * j + 1 < K ? plan.coef[(2 * j + 1) * 8 + n] : 0;
+      cpi[n][j] = _mm512_set1_epi32(PairOf(lo, hi));
+    }
+  for (int k = 0; k < K; ++k) step[k] = _mm512_set1_epi32(plan.step[k]);
+  const __m512i dmax = _mm512_set1_epi32(kDequantMax), dmin = _mm512_set1_epi32(-kDequantMax);
+  const __m512i lo16 = _mm512_set1_epi32(0xFFFF);
+  const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
+  const __m512i i0 = _mm512_load_si512(iidx.idx[0]), i1 = _mm512_load_si512(iidx.idx[1]);
+  const __m128i one = _mm_set1_epi8(1), x7f = _mm_set1_epi8(0x7F);
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t rem = F - f0 < 16 ? F - f0 : 16;
+    const __mmask16 lm = static_cast<__mmask16>(Prefix(rem));
+    __m512i d[8];
+    for (int k = 0; k < K; ++k) {
+      const __m128i s = _mm_maskz_loadu_epi8(lm, sym + k * F + f0);
+      __m512i q;
+      if (k == 0 && !plan.is_signed) {
+        q = _mm512_cvtepu8_epi32(s);
+      } else {
+        const __m128i u = _mm_xor_si128(_mm_and_si128(_mm_srli_epi16(s, 1), x7f),
+                                        _mm_sub_epi8(_mm_setzero_si128(), _mm_and_si128(s, one)));
+        q = _mm512_cvtepi8_epi32(u);
+      }
+      d[k] = _mm512_min_epi32(_mm512_max_epi32(_mm512_mullo_epi32(q, step[k]), dmin), dmax);
+    }
+    __m512i dp[4];
+    for (int j = 0; j < P; ++j) {
+      const __m512i lo = _mm512_and_si512(d[2 * j], lo16);
+      dp[j] = 2 * j + 1 < K ? _mm512_or_si512(lo, _mm512_slli_epi32(d[2 * j + 1], 16)) : lo;
+    }
+    __m128i y[8];
+    for (int n = 0; n < 8; ++n) {
+      __m512i acc = round;
+      for (int j = 0; j < P; ++j) acc = _mm512_dpwssd_epi32(acc, dp[j], cpi[n][j]);
+      acc = _mm512_srai_epi32(acc, kFracBits);
+      y[n] = plan.is_signed ? _mm512_cvtsepi32_epi8(acc)
+                            : _mm512_cvtusepi32_epi8(_mm512_max_epi32(acc, _mm512_setzero_si512()));
+    }
+    __m512i z0 = _mm512_castsi128_si512(y[0]);
+    z0 = _mm512_inserti32x4(z0, y[1], 1);
+    z0 = _mm512_inserti32x4(z0, y[2], 2);
+    z0 = _mm512_inserti32x4(z0, y[3], 3);
+    __m512i z1 = _mm512_castsi128_si512(y[4]);
+    z1 = _mm512_inserti32x4(z1, y[5], 1);
+    z1 = _mm512_inserti32x4(z1, y[6], 2);
+    z1 = _mm512_inserti32x4(z1, y[7], 3);
+    const __m512i o0 = _mm512_permutex2var_epi8(z0, i0, z1);
+    const __m512i o1 = _mm512_permutex2var_epi8(z0, i1, z1);
+    uint8_t* out = dst + 8 * f0;
+    if (rem == 16) {
+      _mm512_storeu_si512(out, o0);
+      _mm512_storeu_si512(out + 64, o1);
+    } else {
+      _mm512_mask_storeu_epi8(out, Prefix(8 * rem), o0);
+      if (rem > 8) _mm512_mask_storeu_epi8(out + 64, Prefix(8 * rem - 64), o1);
+    }
+  }
+}
+
+const Kernels kAvx512Kernels = {
+    ZvcEncode, ZvcDecode, PzvcSize,   PzvcEncode, PzvcDecode,
+    ZigZag,    UnZigZag,  DctForward, DctInverse, CountZeros,
+};
+
+}  // namespace
+
+const Kernels* Avx512Kernels() { return &kAvx512Kernels; }
+
 }  // namespace internal
 }  // namespace codec
 }  // namespace dctcm
