@@ -121,8 +121,13 @@ Status CalibrateScales(Session* s, const std::vector<DatasetItem>& items,
   out->scales["input"] = scale(hist[n_ops], 127);
   for (int i = 0; i < n_ops; ++i) {
     const OpDesc& op = m.ops[i];
-    if (op.kind != OpDesc::kConv) continue;  // pools keep their input's scale
-    out->scales[op.name] = scale(hist[i], op.relu ? 255 : 127);
+    // Max pools keep their input's scale; the global pool gets its own
+    // (uint8: its input is post-ReLU); the classifier's logits stay fp32.
+    if (op.kind == OpDesc::kConv) out->scales[op.name] = scale(hist[i], op.relu ? 255 : 127);
+    if (op.kind == OpDesc::kGap) {
+      const OpDesc& in = m.ops[op.src_index];
+      out->scales[op.name] = scale(hist[i], in.kind == OpDesc::kConv && !in.relu ? 127 : 255);
+    }
   }
   *used = n;
   return Status::Ok();

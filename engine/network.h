@@ -88,6 +88,7 @@ class Network {
   struct Layer;
   Status BuildConv(int i, Layer* L);
   Status BuildPool(int i, Layer* L);
+  Status BuildFc(Layer* L);
   Status RunImpl(const float* input, std::vector<float>* logits,
                  std::vector<float>* probs);
 
@@ -101,6 +102,7 @@ class Network {
   std::vector<std::vector<uint8_t>> slots_;  // aligned via over-allocation
   std::vector<uint8_t> scratch_src_, scratch_dst_, input_q_;
   std::vector<float> gap_;
+  std::vector<uint8_t> gap_q_;
   std::vector<LayerTime> times_;
   float in_scale_ = 1.f;
   size_t elem_ = 4;  // bytes per activation element

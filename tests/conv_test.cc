@@ -85,6 +85,7 @@ TEST_P(ConvShapes, Int8BitExactAgainstIntegerReference) {
   cal.scales["input"] = 3.f / 127;
   cal.scales["c1"] = s.relu ? 0.05f : 0.04f;
   if (s.residual) cal.scales["c2"] = 0.06f;
+  cal.scales["gap"] = 0.02f;
   Network net;
   NetworkConfig cfg;
   cfg.precision = Precision::kInt8;
