@@ -367,7 +367,9 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
     const uint8_t* ts = src + pix0 * C;
     uint8_t* out = payload + off;
     const size_t room = cap - off;
-    const size_t zeros = k.count_zeros(ts, n);
+    // Zeros are only needed for stats and the zvc size.
+    const size_t zeros =
+        (stats || lo.mode == Mode::kZvc) ? k.count_zeros(ts, n) : 0;
     st.zero_values += zeros;
     uint32_t kind = kTileCoded;
     size_t size = 0;
@@ -395,11 +397,12 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
       case Mode::kPzvc:
       case Mode::kDctcm: {
         const uint8_t* ls = ts;  // lossless symbols
-        if (desc.is_signed) {
+        if (desc.is_signed && (lo.mode == Mode::kPzvc || params.dct.fallback)) {
           k.zigzag(ts, n, tmp.get());
           ls = tmp.get();
         }
-        const size_t psize = k.pzvc_size(ls, n);
+        const bool fb = lo.mode == Mode::kPzvc || params.dct.fallback;
+        const size_t psize = fb ? k.pzvc_size(ls, n) : SIZE_MAX;
         size_t dsize = SIZE_MAX, sn = 0;
         if (lo.mode == Mode::kDctcm) {
           const uint8_t* x = ts;
@@ -416,7 +419,6 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           dsize = k.pzvc_size(sym.get(), sn);
         }
         // Smallest wins; ties prefer raw, then pzvc (lossless, cheaper).
-        const bool fb = lo.mode == Mode::kPzvc || params.dct.fallback;
         if (!fb) {
           kind = kTileCoded;
           size = dsize;
