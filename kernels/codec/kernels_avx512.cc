@@ -307,18 +307,25 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
   }
 }
 
+// Output byte 8g+n of 8 groups (g < 8) from T = [lo n0-3 | lo n4-7 |
+// hi n0-3 | hi n4-7] lanes, each lane = 4 values of 4 groups (see below).
 struct InvIdx {
-  alignas(64) uint8_t idx[2][64];
+  alignas(64) uint8_t idx[64];
   InvIdx() {
-    for (int h = 0; h < 2; ++h)
-      for (int f = 0; f < 8; ++f)
-        for (int n = 0; n < 8; ++n) {
-          const int g = f + 8 * h;
-          idx[h][8 * f + n] = static_cast<uint8_t>(n < 4 ? 16 * n + g : 64 + 16 * (n - 4) + g);
-        }
+    for (int g = 0; g < 8; ++g)
+      for (int n = 0; n < 8; ++n) {
+        const int half = g < 4 ? 0 : 32, gg = g % 4;
+        idx[8 * g + n] = static_cast<uint8_t>(half + (n < 4 ? 4 * n + gg : 16 + 4 * (n - 4) + gg));
+      }
   }
 };
 
+// 32 groups per step. Dequantisation runs in int16 (q is first clamped to
+// +-(4095/step + 1), which gives the same clamp(q*step, +-4095) as the
+// scalar int32 code); vpunpck{l,h}wd pair D_2j/D_2j+1 for vpdpwssd, which
+// splits the groups into {8l..8l+3} (lo) and {8l+4..8l+7} (hi) per 128-bit
+// lane l; saturating packs give the output clamps; lane shuffles + vpermb
+// restore the [group][n] order.
 void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   if (plan.L != 8) {
     kScalarKernels.dct_inverse(plan, sym, npix, dst);
@@ -328,65 +335,76 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
   const int K = plan.K;
   const int P = (K + 1) / 2;
   const size_t F = npix * plan.G;
-  __m512i cpi[8][4], step[8];
+  __m512i cpi[8][4], step[8], qlim[8];
   for (int n = 0; n < 8; ++n)
     for (int j = 0; j < P; ++j) {
       const int16_t lo = plan.coef[(2 * j) * 8 + n];
       const int16_t hi = 2 * j + 1 < K ? plan.coef[(2 * j + 1) * 8 + n] : 0;
       cpi[n][j] = _mm512_set1_epi32(PairOf(lo, hi));
     }
-  for (int k = 0; k < K; ++k) step[k] = _mm512_set1_epi32(plan.step[k]);
-  const __m512i dmax = _mm512_set1_epi32(kDequantMax), dmin = _mm512_set1_epi32(-kDequantMax);
-  const __m512i lo16 = _mm512_set1_epi32(0xFFFF);
+  for (int k = 0; k < K; ++k) {
+    step[k] = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
+    qlim[k] = _mm512_set1_epi16(static_cast<int16_t>(kDequantMax / plan.step[k] + 1));
+  }
+  const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
-  const __m512i i0 = _mm512_load_si512(iidx.idx[0]), i1 = _mm512_load_si512(iidx.idx[1]);
-  const __m128i one = _mm_set1_epi8(1), x7f = _mm_set1_epi8(0x7F);
-  for (size_t f0 = 0; f0 < F; f0 += 16) {
-    const size_t rem = F - f0 < 16 ? F - f0 : 16;
-    const __mmask16 lm = static_cast<__mmask16>(Prefix(rem));
+  const __m512i oidx = _mm512_load_si512(iidx.idx);
+  const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
+  const bool sg = plan.is_signed;
+  for (size_t f0 = 0; f0 < F; f0 += 32) {
+    const size_t rem = F - f0 < 32 ? F - f0 : 32;
+    const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
     __m512i d[8];
     for (int k = 0; k < K; ++k) {
-      const __m128i s = _mm_maskz_loadu_epi8(lm, sym + k * F + f0);
+      const __m256i s = _mm256_maskz_loadu_epi8(lm, sym + k * F + f0);
       __m512i q;
-      if (k == 0 && !plan.is_signed) {
-        q = _mm512_cvtepu8_epi32(s);
+      if (k == 0 && !sg) {
+        q = _mm512_cvtepu8_epi16(s);
       } else {
-        const __m128i u = _mm_xor_si128(_mm_and_si128(_mm_srli_epi16(s, 1), x7f),
-                                        _mm_sub_epi8(_mm_setzero_si128(), _mm_and_si128(s, one)));
-        q = _mm512_cvtepi8_epi32(u);
+        const __m256i u =
+            _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(s, 1), x7f),
+                             _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
+        q = _mm512_cvtepi8_epi16(u);
       }
-      d[k] = _mm512_min_epi32(_mm512_max_epi32(_mm512_mullo_epi32(q, step[k]), dmin), dmax);
+      q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])),
+                           qlim[k]);
+      d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
     }
-    __m512i dp[4];
+    if (K & 1) d[K] = _mm512_setzero_si512();
+    __m512i plo[4], phi[4];
     for (int j = 0; j < P; ++j) {
-      const __m512i lo = _mm512_and_si512(d[2 * j], lo16);
-      dp[j] = 2 * j + 1 < K ? _mm512_or_si512(lo, _mm512_slli_epi32(d[2 * j + 1], 16)) : lo;
+      plo[j] = _mm512_unpacklo_epi16(d[2 * j], d[2 * j + 1]);
+      phi[j] = _mm512_unpackhi_epi16(d[2 * j], d[2 * j + 1]);
     }
-    __m128i y[8];
+    __m512i ylo[8], yhi[8];
     for (int n = 0; n < 8; ++n) {
-      __m512i acc = round;
-      for (int j = 0; j < P; ++j) acc = _mm512_dpwssd_epi32(acc, dp[j], cpi[n][j]);
-      acc = _mm512_srai_epi32(acc, kFracBits);
-      y[n] = plan.is_signed ? _mm512_cvtsepi32_epi8(acc)
-                            : _mm512_cvtusepi32_epi8(_mm512_max_epi32(acc, _mm512_setzero_si512()));
+      __m512i alo = round, ahi = round;
+      for (int j = 0; j < P; ++j) {
+        alo = _mm512_dpwssd_epi32(alo, plo[j], cpi[n][j]);
+        ahi = _mm512_dpwssd_epi32(ahi, phi[j], cpi[n][j]);
+      }
+      ylo[n] = _mm512_srai_epi32(alo, kFracBits);
+      yhi[n] = _mm512_srai_epi32(ahi, kFracBits);
     }
-    __m512i z0 = _mm512_castsi128_si512(y[0]);
-    z0 = _mm512_inserti32x4(z0, y[1], 1);
-    z0 = _mm512_inserti32x4(z0, y[2], 2);
-    z0 = _mm512_inserti32x4(z0, y[3], 3);
-    __m512i z1 = _mm512_castsi128_si512(y[4]);
-    z1 = _mm512_inserti32x4(z1, y[5], 1);
-    z1 = _mm512_inserti32x4(z1, y[6], 2);
-    z1 = _mm512_inserti32x4(z1, y[7], 3);
-    const __m512i o0 = _mm512_permutex2var_epi8(z0, i0, z1);
-    const __m512i o1 = _mm512_permutex2var_epi8(z0, i1, z1);
+    auto pack4 = [&](const __m512i* y) {
+      const __m512i w01 = _mm512_packs_epi32(y[0], y[1]);
+      const __m512i w23 = _mm512_packs_epi32(y[2], y[3]);
+      return sg ? _mm512_packs_epi16(w01, w23) : _mm512_packus_epi16(w01, w23);
+    };
+    const __m512i rl0 = pack4(ylo), rl1 = pack4(ylo + 4);
+    const __m512i rh0 = pack4(yhi), rh1 = pack4(yhi + 4);
+    const __m512i a = _mm512_shuffle_i64x2(rl0, rl1, 0x44), b = _mm512_shuffle_i64x2(rh0, rh1, 0x44);
+    const __m512i c = _mm512_shuffle_i64x2(rl0, rl1, 0xEE), e = _mm512_shuffle_i64x2(rh0, rh1, 0xEE);
+    __m512i t[4] = {_mm512_shuffle_i64x2(a, b, 0x88), _mm512_shuffle_i64x2(a, b, 0xDD),
+                    _mm512_shuffle_i64x2(c, e, 0x88), _mm512_shuffle_i64x2(c, e, 0xDD)};
     uint8_t* out = dst + 8 * f0;
-    if (rem == 16) {
-      _mm512_storeu_si512(out, o0);
-      _mm512_storeu_si512(out + 64, o1);
-    } else {
-      _mm512_mask_storeu_epi8(out, Prefix(8 * rem), o0);
-      if (rem > 8) _mm512_mask_storeu_epi8(out + 64, Prefix(8 * rem - 64), o1);
+    for (int l = 0; l < 4; ++l) {
+      const __m512i o = _mm512_permutexvar_epi8(oidx, t[l]);
+      if (rem == 32) {
+        _mm512_storeu_si512(out + 64 * l, o);
+      } else if (8 * rem > size_t(64) * l) {
+        _mm512_mask_storeu_epi8(out + 64 * l, Prefix(8 * rem - 64 * l), o);
+      }
     }
   }
 }

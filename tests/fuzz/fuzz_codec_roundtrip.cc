@@ -22,9 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   d.is_signed = (q[0] >> 5) & 1;
   const bool perm = (q[0] >> 6) & 1;
   p.dct.fallback = (q[0] >> 7) & 1;
-  d.h = 1 + q[1] % 9;
-  d.w = 1 + q[2] % 11;
-  d.c = p.mode == Mode::kDctcm ? L * (1 + q[3] % 4) : 1 + q[3] % 160;
+  // Small maps keep the run fast; vector-tile edges are still hit (c up to
+  // 2L or 96, pixel counts 1..24, tiles of 1..7 pixels).
+  d.h = 1 + q[1] % 4;
+  d.w = 1 + q[2] % 6;
+  d.c = p.mode == Mode::kDctcm ? L * (1 + q[3] % 2) : 1 + q[3] % 96;
   p.tile_pixels = q[4] % 8;  // 0 = auto
   p.dct.L = static_cast<uint8_t>(L);
   p.dct.K = static_cast<uint8_t>(1 + q[5] % L);
