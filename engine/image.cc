@@ -7,10 +7,102 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <csetjmp>
+#include <cstdio>
+#include <jpeglib.h>
+
 extern "C" int stbi_info_from_memory(const unsigned char* buffer, int len,
                                      int* x, int* y, int* comp);
 
 namespace dctcm {
+namespace {
+
+// libjpeg-turbo directly (the decoder the reference pipeline used: islow
+// IDCT, fancy upsampling), with every libjpeg warning ("premature end of
+// data", "bad Huffman code", "corrupt data segment") an error: a damaged JPEG
+// is reported, never decoded into silent garbage.
+struct JpegErr {
+  jpeg_error_mgr mgr;
+  jmp_buf jump;
+  char msg[JMSG_LENGTH_MAX] = {0};
+};
+
+void JpegErrorExit(j_common_ptr c) {
+  JpegErr* e = reinterpret_cast<JpegErr*>(c->err);
+  (*c->err->format_message)(c, e->msg);
+  longjmp(e->jump, 1);
+}
+
+void JpegEmit(j_common_ptr c, int level) {
+  if (level < 0) JpegErrorExit(c);  // warnings are errors
+}
+
+Status DecodeJpeg(const uint8_t* data, size_t size, const std::string& name, Image* out) {
+  jpeg_decompress_struct cinfo;
+  JpegErr err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = JpegErrorExit;
+  err.mgr.emit_message = JpegEmit;
+  // Locals modified after setjmp must not live in registers.
+  std::vector<uint8_t>* volatile rows = new std::vector<uint8_t>();
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    delete rows;
+    return Error(name + ": corrupt JPEG data (libjpeg: " + err.msg + ")");
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, const_cast<unsigned char*>(data), static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  const bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : gray ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const int w = cinfo.output_width, h = cinfo.output_height, nc = cinfo.output_components;
+  rows->resize(size_t(w) * nc);
+  out->width = w;
+  out->height = h;
+  out->bgr.resize(size_t(w) * h * 3);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const int y = cinfo.output_scanline;
+    JSAMPROW row = rows->data();
+    jpeg_read_scanlines(&cinfo, &row, 1);
+    uint8_t* o = out->bgr.data() + size_t(y) * w * 3;
+    const uint8_t* r = rows->data();
+    for (int x = 0; x < w; ++x, o += 3) {
+      if (gray) {
+        o[0] = o[1] = o[2] = r[x];
+      } else if (cmyk) {
+        // Adobe writes inverted CMYK: the stored value is 255 - ink.
+        const uint8_t* p = r + 4 * x;
+        int c = p[0], m = p[1], yy = p[2], k = p[3];
+        if (!cinfo.saw_Adobe_marker) c = 255 - c, m = 255 - m, yy = 255 - yy, k = 255 - k;
+        o[2] = uint8_t((c * k + 127) / 255);
+        o[1] = uint8_t((m * k + 127) / 255);
+        o[0] = uint8_t((yy * k + 127) / 255);
+      } else {
+        o[0] = r[3 * x + 2], o[1] = r[3 * x + 1], o[2] = r[3 * x];
+      }
+    }
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  delete rows;
+  return Status::Ok();
+}
+
+// A JPEG's last scan must be followed by its end-of-image marker; libjpeg
+// only warns about a missing one.
+bool JpegHasEoiAfterLastScan(const uint8_t* d, size_t n) {
+  size_t last_sos = 0, last_eoi = 0;
+  for (size_t i = 2; i + 1 < n; ++i) {
+    if (d[i] != 0xFF) continue;
+    if (d[i + 1] == 0xDA) last_sos = i;
+    else if (d[i + 1] == 0xD9) last_eoi = i;
+  }
+  return last_sos && last_eoi > last_sos;
+}
+
+}  // namespace
 
 Status DecodeImage(const uint8_t* data, size_t size, const std::string& name,
                    const ImageLimits& limits, Image* out) {
@@ -33,19 +125,27 @@ Status DecodeImage(const uint8_t* data, size_t size, const std::string& name,
                  std::to_string(limits.max_width) + "x" +
                  std::to_string(limits.max_height) + ", " +
                  std::to_string(limits.max_pixels) + " pixels");
+  if (jpeg) {
+    if (!JpegHasEoiAfterLastScan(data, size))
+      return Error(name + ": truncated JPEG (no end-of-image marker after the last scan)");
+    Image img;
+    DCTCM_RETURN_IF_ERROR(DecodeJpeg(data, size, name, &img));
+    if (img.width != w || img.height != h)
+      return Error(name + ": decoded size differs from header");
+    *out = std::move(img);
+    return Status::Ok();
+  }
   cv::Mat m;
   try {
-    // libjpeg-turbo / libpng through OpenCV: the same decoders (islow IDCT,
-    // fancy upsampling) as the reference pipeline. IMREAD_COLOR turns
-    // grayscale, CMYK, palette and 16-bit inputs into 8-bit BGR.
+    // PNG through OpenCV's libpng: chunk CRCs are checked, and IMREAD_COLOR
+    // turns grayscale, palette, alpha and 16-bit images into 8-bit BGR.
     cv::Mat buf(1, static_cast<int>(size), CV_8UC1, const_cast<uint8_t*>(data));
     m = cv::imdecode(buf, cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     return Error(name + ": image decoder failed: " + e.what());
   }
   if (m.empty() || m.type() != CV_8UC3)
-    return Error(name + std::string(": corrupt or truncated ") +
-                 (jpeg ? "JPEG" : "PNG") + " data");
+    return Error(name + ": corrupt or truncated PNG data");
   if (m.cols != w || m.rows != h)
     return Error(name + ": decoded size differs from header");
   out->width = m.cols;
