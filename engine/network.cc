@@ -364,7 +364,9 @@ Status Network::RunImpl(const float* input, std::vector<float>* logits,
     auto t0 = clock::now();
     // Inputs: the network input, a map in place, or a map loaded from the store.
     void* src = in_ptr;
-    if (op.src_index >= 0) {
+    if (op.kind == OpDesc::kFc) {
+      src = nullptr;  // reads the pooled vector (gap_), not a feature map
+    } else if (op.src_index >= 0) {
       if (store) {
         src = Align64(scratch_src_);
         DCTCM_RETURN_IF_ERROR(store->Load(map_info(op.src_index), i, static_cast<uint8_t*>(src)));
@@ -441,7 +443,7 @@ Status Network::RunImpl(const float* input, std::vector<float>* logits,
       if (store && last_use_[i] >= 0)
         DCTCM_RETURN_IF_ERROR(store->Store(map_info(i), static_cast<const uint8_t*>(dst)));
     }
-    if (store) {
+    if (store && op.kind != OpDesc::kFc) {
       if (op.src_index >= 0 && last_use_[op.src_index] == i)
         DCTCM_RETURN_IF_ERROR(store->Free(map_info(op.src_index)));
       if (op.add_index >= 0 && last_use_[op.add_index] == i)

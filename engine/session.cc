@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace dctcm {
 namespace fs = std::filesystem;
@@ -48,6 +49,18 @@ Status Session::Open(const SessionOptions& opt) {
     DCTCM_RETURN_IF_ERROR(
         ReadCalibration(opt_.calibration, model_.weights_hash, &calib_));
   }
+  if (opt_.codec != "none" && !opt_.store) {
+    if (opt_.precision != Precision::kInt8)
+      return UsageError("--codec " + opt_.codec + " needs --mode int8 (the pool holds 8-bit maps)");
+    PoolOptions po;
+    po.capacity = opt_.pool_bytes;
+    if (!codec::ParseMode(opt_.codec, &po.codec.mode))
+      return UsageError("--codec: expected none, raw, zvc, rle, csc, pzvc or dctcm, found '" +
+                        opt_.codec + "'");
+    if (po.codec.mode == codec::Mode::kDctcm && opt_.use_tuning && !calib_.codec_json.empty())
+      DCTCM_RETURN_IF_ERROR(ParseTuning(calib_.codec_json, opt_.calibration, &po.codec));
+    pool_ = std::make_unique<CompressedPool>(po);
+  }
   return Status::Ok();
 }
 
@@ -64,7 +77,7 @@ Status Session::Prepare(int n, Network** out) {
     cfg.precision = opt_.precision;
     cfg.batch = n;
     cfg.calibration = opt_.precision == Precision::kInt8 ? &calib_ : nullptr;
-    cfg.store = opt_.store;
+    cfg.store = opt_.store ? opt_.store : pool_.get();
     cfg.time_layers = opt_.time_layers;
     Status st = net->Init(model_, cfg);
     if (!st.ok()) {
@@ -83,6 +96,34 @@ Status Session::Run(const std::vector<float>& inputs, int n,
   Network* net = nullptr;
   DCTCM_RETURN_IF_ERROR(Prepare(n, &net));
   return net->Run(inputs.data(), logits, probs);
+}
+
+Status TopOneAgreement(const ValidationResult& r, const std::string& csv,
+                       double* agreement, int* n) {
+  std::ifstream f(csv);
+  if (!f) return UsageError(csv + ": cannot open predictions file");
+  std::map<std::string, int> other;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(f, line)) {
+    if (++lineno == 1) continue;  // header
+    size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos || c3 == std::string::npos)
+      return Error(csv + ":" + std::to_string(lineno) + ": expected file,label,top1,...");
+    other[line.substr(0, c1)] = std::atoi(line.substr(c2 + 1, c3 - c2 - 1).c_str());
+  }
+  int both = 0, same = 0;
+  for (const auto& p : r.predictions) {
+    if (p.failed || p.top5.empty()) continue;
+    auto it = other.find(p.file);
+    if (it == other.end()) continue;
+    ++both;
+    same += it->second == p.top5[0];
+  }
+  if (both == 0) return Error(csv + ": no image in common with this run");
+  *agreement = double(same) / both;
+  *n = both;
+  return Status::Ok();
 }
 
 Status Validate(Session* s, const std::vector<DatasetItem>& items,

@@ -11,6 +11,7 @@
 #include "engine/image.h"
 #include "engine/model.h"
 #include "engine/network.h"
+#include "engine/pool.h"
 #include "weights/calibration.h"
 
 namespace dctcm {
@@ -30,7 +31,12 @@ struct SessionOptions {
   int threads = 0;          // 0: all cores
   PreprocessConfig preprocess;
   ImageLimits limits;
-  MapStore* store = nullptr;
+  MapStore* store = nullptr;  // an external store (tests); overrides codec
+  // int8 only: "none" keeps maps in place (no pool); otherwise every map goes
+  // through a CompressedPool with this codec (raw|zvc|rle|csc|pzvc|dctcm).
+  std::string codec = "none";
+  uint64_t pool_bytes = 0;    // 0: ample
+  bool use_tuning = true;     // dctcm: per-layer parameters from the calibration file
   bool time_layers = false;
 };
 
@@ -47,6 +53,7 @@ class Session {
   const Model& model() const { return model_; }
   const Calibration& calibration() const { return calib_; }
   const SessionOptions& options() const { return opt_; }
+  CompressedPool* pool() { return pool_.get(); }  // null without a codec
   size_t input_size() const {
     return size_t(opt_.preprocess.crop) * opt_.preprocess.crop * 3;
   }
@@ -55,6 +62,7 @@ class Session {
   SessionOptions opt_;
   Model model_;
   Calibration calib_;
+  std::unique_ptr<CompressedPool> pool_;
   std::map<int, std::unique_ptr<Network>> nets_;
 };
 
@@ -80,6 +88,11 @@ struct ValidationOptions {
   int top_k = 5;                // classes kept per prediction (at least 5)
   double progress_seconds = 5;  // <= 0: no progress lines
 };
+
+// Fraction of images (by file name, both scored) whose top-1 class equals the
+// one in a predictions CSV written by `validate --predictions`.
+Status TopOneAgreement(const ValidationResult& r, const std::string& csv,
+                       double* agreement, int* n);
 
 Status Validate(Session* s, const std::vector<DatasetItem>& items,
                 const ValidationOptions& opt, ValidationResult* r);

@@ -143,9 +143,9 @@ int CmdBench(int argc, char** argv) {
   for (int b = 0; b < batch; ++b) std::copy(one.begin(), one.end(), input.begin() + b * one.size());
 
   const std::string mode = PrecisionName(s.options().precision);
-  std::printf("bench: mode %s, batch %d, threads %d, isa %s, input %s\n", mode.c_str(), batch,
+  std::printf("bench: batch %d, threads %d, isa %s, input %s\n  %s\n", batch,
               threads > 0 ? threads : omp_get_max_threads(), CpuIsaName().c_str(),
-              image.c_str());
+              image.c_str(), DescribeSession(s).c_str());
   using clock = std::chrono::steady_clock;
   auto ms_since = [](clock::time_point t) {
     return std::chrono::duration<double, std::milli>(clock::now() - t).count();
@@ -190,7 +190,7 @@ int CmdBench(int argc, char** argv) {
   std::printf("latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f\n", sorted.front(), med,
               pct(90), sorted.back());
   std::printf("throughput: %.1f images/s\n", ips);
-  json j = {{"mode", mode}, {"codec", "none"}, {"batch", batch},
+  json j = {{"mode", mode}, {"codec", s.options().codec}, {"batch", batch},
             {"threads", threads > 0 ? threads : omp_get_max_threads()},
             {"isa", CpuIsaName()}, {"iters", lat.size()}, {"warmup", warmup},
             {"first_ms", first_ms},

