@@ -1,4 +1,4 @@
-// AVX-512 kernels (F/BW/VL + VBMI + VBMI2 + VNNI). Byte-identical to the
+// AVX-512 kernels (F/BW/VL/CD + VBMI + VBMI2 + VNNI). Byte-identical to the
 // scalar reference (kernels_scalar.cc); tests/codec checks every parameter.
 //
 // Ideas, per 64-value block:
@@ -25,6 +25,7 @@ namespace internal {
 
 bool Avx512Supported() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512cd") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
          __builtin_cpu_supports("bmi2");
@@ -55,6 +56,29 @@ inline int Width(__m512i x) {
   r |= r >> 8;
   const unsigned o = static_cast<unsigned>(r & 0xFF);
   return 32 - static_cast<int>(_lzcnt_u32(o));
+}
+
+
+// Bit widths of 8 consecutive 64-byte blocks at once: an OR butterfly
+// (unpack qwords, then 128-bit lanes) leaves qword b = OR of block b, then
+// the bytes of each qword are folded and vplzcntq gives the bit length.
+inline void Widths8(const __m512i x[8], uint64_t w[8]) {
+  __m512i y[4];
+  for (int i = 0; i < 4; ++i)
+    y[i] = _mm512_or_si512(_mm512_unpacklo_epi64(x[2 * i], x[2 * i + 1]),
+                           _mm512_unpackhi_epi64(x[2 * i], x[2 * i + 1]));
+  const __m512i z0 = _mm512_or_si512(_mm512_shuffle_i64x2(y[0], y[1], 0x88),
+                                     _mm512_shuffle_i64x2(y[0], y[1], 0xDD));
+  const __m512i z1 = _mm512_or_si512(_mm512_shuffle_i64x2(y[2], y[3], 0x88),
+                                     _mm512_shuffle_i64x2(y[2], y[3], 0xDD));
+  __m512i v = _mm512_or_si512(_mm512_shuffle_i64x2(z0, z1, 0x88),
+                              _mm512_shuffle_i64x2(z0, z1, 0xDD));
+  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 32));
+  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 16));
+  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 8));
+  v = _mm512_and_si512(v, _mm512_set1_epi64(0xFF));
+  v = _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_lzcnt_epi64(v));
+  _mm512_storeu_si512(w, v);
 }
 
 struct PackTables {
@@ -115,7 +139,18 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // ---- pzvc
 size_t PzvcSize(const uint8_t* sym, size_t n) {
   size_t size = PzvcHeadSize(n);
-  for (size_t i = 0; i < n; i += 64) {
+  size_t i = 0;
+  for (; i + 512 <= n; i += 512) {
+    __m512i x[8];
+    uint64_t w[8];
+    for (int b = 0; b < 8; ++b) x[b] = _mm512_loadu_si512(sym + i + 64 * b);
+    Widths8(x, w);
+    for (int b = 0; b < 8; ++b) {
+      const uint64_t cnt = _mm_popcnt_u64(_mm512_test_epi8_mask(x[b], x[b]));
+      size += (cnt * w[b] + 7) >> 3;
+    }
+  }
+  for (; i < n; i += 64) {
     const size_t rem = n - i < 64 ? n - i : 64;
     const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
     const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(_mm512_test_epi8_mask(x, x)));
@@ -143,7 +178,29 @@ size_t PzvcEncode(const uint8_t* sym, size_t n, uint8_t* dst) {
   uint8_t* widths = dst + mbytes;
   std::memset(widths, 0, head - mbytes);
   uint8_t* v = dst + head;
-  for (size_t i = 0, b = 0; i < n; i += 64, ++b) {
+  size_t i = 0, b = 0;
+  // Groups of 8 full blocks: batched widths, 4 width bytes at once.
+  for (; i + 512 <= n; i += 512, b += 8) {
+    __m512i x[8];
+    uint64_t w[8];
+    for (int j = 0; j < 8; ++j) x[j] = _mm512_loadu_si512(sym + i + 64 * j);
+    Widths8(x, w);
+    for (int j = 0; j < 4; ++j)
+      widths[b / 2 + j] = static_cast<uint8_t>(w[2 * j] | (w[2 * j + 1] << 4));
+    for (int j = 0; j < 8; ++j) {
+      const __mmask64 m = _mm512_test_epi8_mask(x[j], x[j]);
+      const uint64_t mm = m;
+      std::memcpy(dst + i / 8 + 8 * j, &mm, 8);
+      const unsigned cnt = static_cast<unsigned>(_mm_popcnt_u64(mm));
+      const int wj = static_cast<int>(w[j]);
+      const unsigned nbytes = (cnt * wj + 7) / 8;
+      if (nbytes == 0) continue;
+      const __m512i packed = Pack(_mm512_maskz_compress_epi8(m, x[j]), wj, t);
+      _mm512_mask_storeu_epi8(v, Prefix(nbytes), packed);
+      v += nbytes;
+    }
+  }
+  for (; i < n; i += 64, ++b) {
     const size_t rem = n - i < 64 ? n - i : 64;
     const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
     const __mmask64 m = _mm512_test_epi8_mask(x, x);
