@@ -293,7 +293,10 @@ inline int32_t PairOf(int16_t a, int16_t b) {
 
 struct FwdIdx {
   alignas(64) uint8_t idx[4][64];
+  alignas(64) uint8_t reorder[64];  // packs order [lane][k][4 groups] -> [k][16 groups]
   FwdIdx() {
+    for (int t = 0; t < 4; ++t)
+      for (int f = 0; f < 16; ++f) reorder[16 * t + f] = static_cast<uint8_t>(16 * (f / 4) + 4 * t + f % 4);
     for (int j = 0; j < 4; ++j)
       for (int f = 0; f < 16; ++f) {
         idx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + 2 * j);
@@ -327,6 +330,7 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
   __m512i idx[4];
   for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(fidx.idx[j]);
   const __mmask64 pairs = 0x5555555555555555ull;
+  const __m512i reorder = _mm512_load_si512(fidx.reorder);
   const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
   for (size_t f0 = 0; f0 < F; f0 += 16) {
     const size_t rem = F - f0 < 16 ? F - f0 : 16;
@@ -343,29 +347,37 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     b = _mm512_xor_si512(b, flip);
     __m512i xp[4];
     for (int j = 0; j < 4; ++j) xp[j] = _mm512_maskz_permutex2var_epi8(pairs, a, idx[j], b);
-    for (int k = 0; k < K; ++k) {
+    auto quant = [&](int k) {
       __m512i acc = bias[k];
       for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
-      const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
-      __m128i s;
-      if (k == 0 && !plan.is_signed) {
-        s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512()));
-      } else {
-        const __m128i c8 = _mm512_cvtsepi32_epi8(q);
-        s = _mm_xor_si128(_mm_add_epi8(c8, c8), _mm_movm_epi8(_mm_movepi8_mask(c8)));
-      }
-      uint8_t* out = sym + k * F + f0;
-      if (rem == 16) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), s);
-      } else {
-        _mm_mask_storeu_epi8(out, static_cast<__mmask16>(Prefix(rem)), s);
+      return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
+    };
+    const __mmask16 tm = static_cast<__mmask16>(Prefix(rem));
+    int k0 = 0;
+    if (!plan.is_signed) {  // DC of an unsigned map: clamp 0..255, no zigzag
+      const __m128i s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(quant(0), _mm512_setzero_si512()));
+      _mm_mask_storeu_epi8(sym + f0, tm, s);
+      k0 = 1;
+    }
+    // Four frequencies at a time: saturating packs (= clamp to int8), one
+    // zigzag over 64 bytes, vpermb to [k][group], 16 bytes per plane.
+    for (; k0 < K; k0 += 4) {
+      __m512i q[4];
+      for (int t = 0; t < 4; ++t) q[t] = k0 + t < K ? quant(k0 + t) : _mm512_setzero_si512();
+      const __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
+                                           _mm512_packs_epi32(q[2], q[3]));
+      const __m512i r = _mm512_permutexvar_epi8(reorder, ZigZag64(b));
+      for (int t = 0; t < 4 && k0 + t < K; ++t) {
+        const __m128i s = t == 0 ? _mm512_castsi512_si128(r)
+                        : t == 1 ? _mm512_extracti32x4_epi32(r, 1)
+                        : t == 2 ? _mm512_extracti32x4_epi32(r, 2)
+                                 : _mm512_extracti32x4_epi32(r, 3);
+        _mm_mask_storeu_epi8(sym + (k0 + t) * F + f0, tm, s);
       }
     }
   }
 }
 
-// Output byte 8g+n of 8 groups (g < 8) from T = [lo n0-3 | lo n4-7 |
-// hi n0-3 | hi n4-7] lanes, each lane = 4 values of 4 groups (see below).
 struct InvIdx {
   alignas(64) uint8_t idx[64];
   InvIdx() {
