@@ -35,12 +35,19 @@ codec::EncodeParams CodecConfig::ParamsFor(const std::string& name, uint32_t c) 
   p.mode = mode;
   if (mode != codec::Mode::kDctcm) return p;
   auto it = per_layer.find(name);
-  p.dct = it != per_layer.end() ? it->second : default_dct;
-  if (c % p.dct.L != 0) {
-    // A map whose channels do not split into groups of L: lossless packed zvc.
-    p.mode = codec::Mode::kPzvc;
+  if (it != per_layer.end()) {
+    p = it->second;
+  } else {
+    p.dct = default_dct;
   }
-  if (!p.dct.perm.empty() && p.dct.perm.size() != c) p.dct.perm.clear();
+  if (p.mode == codec::Mode::kDctcm) {
+    // A map whose channels do not split into groups of L (or a tuning made
+    // for another shape): lossless packed zvc.
+    if (c % p.dct.L != 0 || (!p.dct.perm.empty() && p.dct.perm.size() != c)) {
+      p.mode = codec::Mode::kPzvc;
+      p.dct = codec::DctParams();
+    }
+  }
   return p;
 }
 
@@ -51,27 +58,33 @@ Status ParseTuning(const std::string& text, const std::string& file, CodecConfig
       return Error(file + ": codec tuning: expected format dctcm-tuning version 1");
     cfg->per_layer.clear();
     for (auto& [name, v] : j.at("layers").items()) {
-      codec::DctParams d;
-      int L = v.at("L"), K = v.at("K");
-      if ((L != 8 && L != 16 && L != 32 && L != 64) || K < 1 || K > L)
-        return Error(file + ": codec tuning of '" + name + "': bad L/K");
-      d.L = static_cast<uint8_t>(L);
-      d.K = static_cast<uint8_t>(K);
-      for (auto& s : v.at("steps")) {
-        int x = s;
-        if (x < 1 || x > 255) return Error(file + ": codec tuning of '" + name + "': step out of 1..255");
-        d.steps.push_back(static_cast<uint16_t>(x));
+      codec::EncodeParams p;
+      auto fail = [&](const std::string& what) {
+        return Error(file + ": codec tuning of '" + name + "': " + what);
+      };
+      if (!codec::ParseMode(v.value("mode", "dctcm"), &p.mode)) return fail("unknown mode");
+      if (p.mode == codec::Mode::kDctcm) {
+        codec::DctParams& d = p.dct;
+        int L = v.at("L"), K = v.at("K");
+        if ((L != 8 && L != 16 && L != 32 && L != 64) || K < 1 || K > L)
+          return fail("L must be 8/16/32/64 and 1 <= K <= L");
+        d.L = static_cast<uint8_t>(L);
+        d.K = static_cast<uint8_t>(K);
+        for (auto& s : v.at("steps")) {
+          int x = s;
+          if (x < 1 || x > 255) return fail("step out of 1..255");
+          d.steps.push_back(static_cast<uint16_t>(x));
+        }
+        if (!d.steps.empty() && d.steps.size() != d.K) return fail("need K steps");
+        if (v.contains("perm")) {
+          for (auto& s : v.at("perm")) d.perm.push_back(s.get<uint16_t>());
+          std::vector<uint16_t> sorted = d.perm;
+          std::sort(sorted.begin(), sorted.end());
+          for (size_t i = 0; i < sorted.size(); ++i)
+            if (sorted[i] != i) return fail("perm is not a permutation");
+        }
       }
-      if (!d.steps.empty() && d.steps.size() != d.K)
-        return Error(file + ": codec tuning of '" + name + "': need K steps");
-      if (v.contains("perm")) {
-        for (auto& s : v.at("perm")) d.perm.push_back(s.get<uint16_t>());
-        std::vector<uint16_t> sorted = d.perm;
-        std::sort(sorted.begin(), sorted.end());
-        for (size_t i = 0; i < sorted.size(); ++i)
-          if (sorted[i] != i) return Error(file + ": codec tuning of '" + name + "': perm is not a permutation");
-      }
-      cfg->per_layer[name] = d;
+      cfg->per_layer[name] = p;
     }
     cfg->tuning = file + " (" + j.value("summary", std::string("tuned")) + ")";
   } catch (const std::exception& e) {
@@ -80,14 +93,20 @@ Status ParseTuning(const std::string& text, const std::string& file, CodecConfig
   return Status::Ok();
 }
 
-std::string TuningToJson(const CodecConfig& cfg) {
+std::string TuningToJson(const CodecConfig& cfg, const std::string& summary) {
   json layers = json::object();
-  for (auto& [name, d] : cfg.per_layer) {
-    json v = {{"L", d.L}, {"K", d.K}, {"steps", d.steps}};
-    if (!d.perm.empty()) v["perm"] = d.perm;
+  for (auto& [name, p] : cfg.per_layer) {
+    json v = {{"mode", codec::ModeName(p.mode)}};
+    if (p.mode == codec::Mode::kDctcm) {
+      v["L"] = p.dct.L;
+      v["K"] = p.dct.K;
+      v["steps"] = p.dct.steps;
+      if (!p.dct.perm.empty()) v["perm"] = p.dct.perm;
+    }
     layers[name] = v;
   }
-  return json({{"format", "dctcm-tuning"}, {"version", 1}, {"layers", layers}}).dump();
+  return json({{"format", "dctcm-tuning"}, {"version", 1}, {"summary", summary}, {"layers", layers}})
+      .dump();
 }
 
 CompressedPool::CompressedPool(PoolOptions opt) : opt_(std::move(opt)) {

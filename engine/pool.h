@@ -18,9 +18,10 @@ namespace dctcm {
 // Which codec each map goes through.
 struct CodecConfig {
   codec::Mode mode = codec::Mode::kDctcm;
-  // dctcm only: per-layer parameters (from `dctcm tune`), by map name. A map
-  // without an entry uses `default_dct`.
-  std::map<std::string, codec::DctParams> per_layer;
+  // dctcm only: per-layer mode and parameters (from `dctcm tune`), by map
+  // name: kDctcm with its DctParams, or a lossless mode (kPzvc, kRaw). A map
+  // without an entry uses kDctcm with `default_dct`.
+  std::map<std::string, codec::EncodeParams> per_layer;
   codec::DctParams default_dct;  // L=8, K=8, steps 1: near-lossless DCT-CM
   std::string tuning;  // where per_layer came from ("" = none)
   // Parameters used for map `name` with c channels.
@@ -29,7 +30,7 @@ struct CodecConfig {
 
 // Parses the "codec" object of a calibration file (docs/TUNING.md).
 Status ParseTuning(const std::string& json_text, const std::string& file, CodecConfig* cfg);
-std::string TuningToJson(const CodecConfig& cfg);
+std::string TuningToJson(const CodecConfig& cfg, const std::string& summary);
 
 // Per-op counters, summed over the images run since Reset().
 struct MapCounters {
@@ -68,6 +69,8 @@ class CompressedPool : public MapStore {
   uint64_t in_use() const { return in_use_; }
   uint64_t capacity() const { return opt_.capacity; }
   const PoolOptions& options() const { return opt_; }
+  // Changes the codec between images (used by `dctcm tune`).
+  void set_codec(const CodecConfig& c) { opt_.codec = c; }
 
   // Fault injection for tests: called with the stored bytes right after a
   // store (they may be modified: the checksum was taken before).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/traffic.h"
+#include "engine/tune.h"
 #include "tools/commands.h"
 
 namespace dctcm {
@@ -182,8 +183,64 @@ int CmdTraffic(int argc, char** argv) {
 }  // namespace dctcm
 
 namespace dctcm {
-int CmdTune(int, char**) {
-  std::fprintf(stderr, "dctcm: tune: not built yet\n");
-  return 1;
+
+int CmdTune(int argc, char** argv) {
+  std::vector<FlagSpec> spec = SessionFlags();
+  for (auto& f : std::vector<FlagSpec>{
+           {"data", true, "calibration image folder (as for calibrate); else IMAGE arguments"},
+           {"labels", true, "FILENAME LABEL list (default: DIR/val.txt if present)"},
+           {"count", true, "calibration images: the first N of the list (default 100)"},
+           {"out", true, "calibration file to write with the tuning (default: overwrite --calib)"},
+           {"agreement", true, "minimum top-1 agreement with int8 on the calibration images (default 0.99)"},
+           {"max-kl", true, "maximum mean KL divergence from int8 (default 0.02)"},
+           {"map-images", true, "images whose maps size the candidates (default 8)"},
+           {"sens-images", true, "images that measure each candidate's effect (default 8)"},
+           {"verbose", false, "print the search and the per-layer choices"}})
+    spec.push_back(f);
+  Args a;
+  Status st = a.Parse(argc, argv, spec);
+  if (a.help()) {
+    std::printf("%s", FormatHelp("dctcm tune (--data DIR | IMAGE ...) [options]",
+                                 "Chooses each feature map's DCT-CM parameters (or lossless packed\n"
+                                 "zvc) on calibration images under an accuracy budget and stores them\n"
+                                 "in the calibration file (docs/TUNING.md).",
+                                 spec).c_str());
+    return 0;
+  }
+  int count = 100;
+  TuneOptions to;
+  if (st.ok()) st = a.Int("count", 100, &count);
+  if (st.ok()) st = a.Double("agreement", 0.99, &to.min_agreement);
+  if (st.ok()) st = a.Double("max-kl", 0.02, &to.max_mean_kl);
+  if (st.ok()) st = a.Int("map-images", 8, &to.map_images);
+  if (st.ok()) st = a.Int("sens-images", 8, &to.sens_images);
+  if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1))
+    st = UsageError("--count, --map-images and --sens-images must be >= 1");
+  if (st.ok() && a.has("codec") && a.str("codec") != "dctcm") st = UsageError("tune tunes dctcm");
+  to.verbose = a.has("verbose");
+  std::vector<DatasetItem> items;
+  bool labelled = false;
+  if (st.ok()) {
+    if (!a.has("data") && a.positional().empty()) st = UsageError("tune needs --data DIR or image files");
+    else st = ListInputs(a, &items, &labelled);
+  }
+  if (st.ok() && a.has("data") && static_cast<int>(items.size()) > count) items.resize(count);
+  if (!st.ok()) return Fail(st);
+  Session s;
+  st = OpenSessionWithCodec(a, "dctcm", &s);
+  if (!st.ok()) return Fail(st);
+  std::fprintf(stderr, "tune: %zu calibration images, %s\n", items.size(), DescribeSession(s).c_str());
+  TuneResult r;
+  st = TuneCodec(&s, items, to, &r);
+  if (!st.ok()) return Fail(st);
+  if (to.verbose) std::printf("%s", r.log.c_str());
+  Calibration c = s.calibration();
+  c.codec_json = TuningToJson(r.config, r.summary);
+  const std::string out = a.str("out", c.path);
+  st = WriteCalibration(out, c);
+  if (!st.ok()) return Fail(st);
+  std::printf("wrote %s: %s\n", out.c_str(), r.summary.c_str());
+  return 0;
 }
+
 }  // namespace dctcm
