@@ -224,12 +224,21 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "encode failed: %s %s\n", v->name, m.name.c_str());
           return 1;
         }
-        const double te = MedianSeconds(
+        // --seconds 0: ratios only (no timing).
+        const double te = seconds <= 0 ? 0 : MedianSeconds(
             [&] { v->encode(m.bytes.data(), m.desc, p, enc.data(), bound, &written, nullptr); },
             seconds);
-        const double td = MedianSeconds(
+        const double td = seconds <= 0 ? 0 : MedianSeconds(
             [&] { v->decode(enc.data(), written, dec.data(), raw, nullptr); }, seconds);
-        Result r{v->name, ModeName(mode), m.name, raw / te / 1e9, raw / td / 1e9,
+        if (seconds <= 0) {
+          if (v->decode(enc.data(), written, dec.data(), raw, nullptr) != Error::kOk ||
+              (mode != Mode::kDctcm && dec != m.bytes)) {
+            std::fprintf(stderr, "round trip failed: %s %s %s\n", v->name, ModeName(mode), m.name.c_str());
+            return 1;
+          }
+        }
+        Result r{v->name, ModeName(mode), m.name, te > 0 ? raw / te / 1e9 : 0,
+                 td > 0 ? raw / td / 1e9 : 0,
                  double(raw) / written, mc_gbps, raw, written, st.header_bytes,
                  double(st.zero_values) / raw};
         std::printf("%-8s %-6s %-22s %9.2f %9.2f %7.3f %9.2f\n", r.variant.c_str(),
@@ -241,6 +250,27 @@ int main(int argc, char** argv) {
   }
   const double memcpy_gbps = maps.empty() ? 0 : memcpy_sum / maps.size();
   std::printf("memcpy mean over maps: %.2f GB/s\n", memcpy_gbps);
+  // Per variant and mode: total = sum raw / sum stream, mean of per-map
+  // ratios, and GB/s of all raw bytes over the summed times.
+  for (const Variant* v : variants) {
+    for (Mode mode : modes) {
+      double raw = 0, stream = 0, rsum = 0, te = 0, td = 0;
+      int cnt = 0;
+      for (const Result& r : results) {
+        if (r.variant != v->name || r.mode != ModeName(mode)) continue;
+        raw += r.raw;
+        stream += r.total;
+        rsum += r.ratio;
+        te += r.enc > 0 ? r.raw / r.enc : 0;
+        td += r.dec > 0 ? r.raw / r.dec : 0;
+        ++cnt;
+      }
+      if (cnt == 0) continue;
+      std::printf("summary %-8s %-6s maps %3d ratio total %.3f mean %.3f  enc %.2f dec %.2f GB/s\n",
+                  v->name, ModeName(mode), cnt, raw / stream, rsum / cnt,
+                  te > 0 ? raw / te : 0, td > 0 ? raw / td : 0);
+    }
+  }
   if (!json.empty()) {
     FILE* f = std::fopen(json.c_str(), "w");
     if (!f) {

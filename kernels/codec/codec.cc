@@ -58,7 +58,7 @@ namespace internal {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'D', 'C', 'T', 'M'};
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 constexpr size_t kHeaderSize = 32;
 constexpr uint8_t kFlagSigned = 1, kFlagPerm = 2;
 constexpr uint32_t kOffsetMask = (1u << 30) - 1;
@@ -175,7 +175,7 @@ Error ParseLayout(const uint8_t* src, size_t len, Layout* lo) {
   lo->mode = static_cast<Mode>(src[5]);
   const uint8_t flags = src[6];
   if ((flags & ~(kFlagSigned | kFlagPerm)) != 0) return Error::kBadParams;
-  if (src[7] != 6) return Error::kBadParams;  // block = 64 in version 1
+  if (src[7] != kBlockLog2) return Error::kBadParams;  // 16 in version 2
   lo->desc.n = Get32(src + 8);
   lo->desc.h = Get32(src + 12);
   lo->desc.w = Get32(src + 16);
@@ -235,7 +235,7 @@ size_t TileBound(Mode mode, size_t n, size_t sym_n) {
     case Mode::kCsc: return (12 * n + 7) / 8;
     case Mode::kPzvc: return n;  // falls back to raw when not smaller
     case Mode::kDctcm: {
-      const size_t dct = PzvcHeadSize(sym_n) + sym_n;
+      const size_t dct = PackCodeBytes(sym_n) + sym_n;
       return dct > n ? dct : n;
     }
   }
@@ -260,10 +260,25 @@ struct Buf {
   uint8_t* get() const { return p.get(); }
 };
 
-// Decodes one tile whose payload bytes are [t, t+size).
+// §5.5: the K planes of F = npix*G symbols, pixel-major (symbol p*G + g,
+// as the DCT kernels read and write them) <-> group-major (g*npix + p, the
+// stream order). G = 1 needs no reordering.
+void PlanesToStream(const Kernels& k, const uint8_t* sym, size_t npix,
+                    size_t G, int K, uint8_t* out) {
+  const size_t F = npix * G;
+  for (int q = 0; q < K; ++q) k.transpose(sym + q * F, npix, G, out + q * F);
+}
+void StreamToPlanes(const Kernels& k, const uint8_t* in, size_t npix,
+                    size_t G, int K, uint8_t* sym) {
+  const size_t F = npix * G;
+  for (int q = 0; q < K; ++q) k.transpose(in + q * F, G, npix, sym + q * F);
+}
+
+// Decodes one tile whose payload bytes are [t, t+size). sym and tmp hold
+// a tile's values each; planes holds a tile's values.
 Error DecodeOneTile(const Kernels& k, const Layout& lo, uint32_t kind,
                     const uint8_t* t, size_t size, size_t npix, uint8_t* dst,
-                    uint8_t* sym, uint8_t* tmp) {
+                    uint8_t* sym, uint8_t* tmp, uint8_t* planes) {
   const size_t C = lo.desc.c;
   const size_t n = npix * C;
   if (kind == kTileRaw) {
@@ -273,7 +288,13 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, uint32_t kind,
   }
   const bool zz = lo.desc.is_signed;
   if (kind == kTilePzvc || (kind == kTileCoded && lo.mode == Mode::kPzvc)) {
-    if (!k.pzvc_decode(t, size, n, dst)) return Error::kCorrupt;
+    // §5.4: channel planes (symbol ch*npix + p) -> NHWC.
+    if (C == 1 || npix == 1) {
+      if (!k.pzvc_decode(t, size, n, dst)) return Error::kCorrupt;
+    } else {
+      if (!k.pzvc_decode(t, size, n, planes)) return Error::kCorrupt;
+      k.transpose(planes, C, npix, dst);
+    }
     if (zz) k.unzigzag(dst, n);
     return Error::kOk;
   }
@@ -285,8 +306,14 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, uint32_t kind,
     case Mode::kCsc:
       return CscDecode(t, size, n, dst) ? Error::kOk : Error::kCorrupt;
     case Mode::kDctcm: {
-      const size_t sn = npix * (C / lo.L) * lo.K;
-      if (!k.pzvc_decode(t, size, sn, sym)) return Error::kCorrupt;
+      const size_t G = C / lo.L;
+      const size_t sn = npix * G * lo.K;
+      if (G == 1 || npix == 1) {
+        if (!k.pzvc_decode(t, size, sn, sym)) return Error::kCorrupt;
+      } else {
+        if (!k.pzvc_decode(t, size, sn, planes)) return Error::kCorrupt;
+        StreamToPlanes(k, planes, npix, G, lo.K, sym);
+      }
       DctPlan plan;
       MakeDctPlan(lo.L, lo.K, lo.steps, lo.desc.is_signed, static_cast<int>(C), &plan);
       if (lo.perm_bytes == nullptr) {
@@ -325,7 +352,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
   dst[5] = static_cast<uint8_t>(lo.mode);
   dst[6] = static_cast<uint8_t>((desc.is_signed ? kFlagSigned : 0) |
                                 (lo.perm ? kFlagPerm : 0));
-  dst[7] = 6;
+  dst[7] = kBlockLog2;
   Put32(dst + 8, desc.n);
   Put32(dst + 12, desc.h);
   Put32(dst + 16, desc.w);
@@ -353,6 +380,9 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
   Buf tmp(need_tmp ? TileBound(lo.mode, tile_n, tile_n) : 0);
   Buf sym(lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf perm_buf(lo.perm ? tile_n : 0);
+  // Stream-order symbols: channel planes (§5.4) and group-major DCT planes.
+  Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
+  Buf dplanes(lo.mode == Mode::kDctcm ? tile_n : 0);
   DctPlan plan;
   if (lo.mode == Mode::kDctcm)
     MakeDctPlan(lo.L, lo.K, lo.steps, desc.is_signed, static_cast<int>(C), &plan);
@@ -396,13 +426,21 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
       }
       case Mode::kPzvc:
       case Mode::kDctcm: {
-        const uint8_t* ls = ts;  // lossless symbols
-        if (desc.is_signed && (lo.mode == Mode::kPzvc || params.dct.fallback)) {
-          k.zigzag(ts, n, tmp.get());
-          ls = tmp.get();
-        }
         const bool fb = lo.mode == Mode::kPzvc || params.dct.fallback;
-        const size_t psize = fb ? k.pzvc_size(ls, n) : SIZE_MAX;
+        const uint8_t* ls = ts;  // lossless symbols, channel planes (§5.4)
+        size_t psize = SIZE_MAX;
+        if (fb) {
+          if (desc.is_signed) {
+            k.zigzag(ts, n, tmp.get());
+            ls = tmp.get();
+          }
+          if (C > 1 && npix > 1) {
+            k.transpose(ls, npix, C, planes.get());
+            ls = planes.get();
+          }
+          psize = k.pzvc_size(ls, n);
+        }
+        const uint8_t* ds = sym.get();  // DCT symbols in stream order
         size_t dsize = SIZE_MAX, sn = 0;
         if (lo.mode == Mode::kDctcm) {
           const uint8_t* x = ts;
@@ -415,8 +453,13 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
             x = pb;
           }
           k.dct_forward(plan, x, npix, sym.get());
-          sn = npix * (C / lo.L) * lo.K;
-          dsize = k.pzvc_size(sym.get(), sn);
+          const size_t G = C / lo.L;
+          sn = npix * G * lo.K;
+          if (G > 1 && npix > 1) {
+            PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
+            ds = dplanes.get();
+          }
+          dsize = k.pzvc_size(ds, sn);
         }
         // Smallest wins; ties prefer raw, then pzvc (lossless, cheaper).
         if (!fb) {
@@ -436,7 +479,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         if (kind == kTileRaw) {
           std::memcpy(out, ts, n);
         } else if (lo.mode == Mode::kDctcm && kind == kTileCoded) {
-          k.pzvc_encode(sym.get(), sn, out);
+          k.pzvc_encode(ds, sn, out);
         } else {
           k.pzvc_encode(ls, n, out);
         }
@@ -481,6 +524,7 @@ Error DecodeWith(const Kernels& k, const uint8_t* src, size_t len,
   const size_t tile_n = size_t{lo.tile_pixels} * C;
   Buf sym(lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf tmp(lo.perm_bytes ? tile_n : 0);
+  Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
   prev = 0;
   for (uint32_t t = 0; t < lo.num_tiles; ++t) {
     const uint32_t entry = Get32(index + 4 * size_t{t});
@@ -489,7 +533,7 @@ Error DecodeWith(const Kernels& k, const uint8_t* src, size_t len,
     const size_t npix = static_cast<size_t>(
         lo.pixels - pix0 < lo.tile_pixels ? lo.pixels - pix0 : lo.tile_pixels);
     e = DecodeOneTile(k, lo, entry >> 30, payload + prev, end - prev, npix,
-                      dst + pix0 * C, sym.get(), tmp.get());
+                      dst + pix0 * C, sym.get(), tmp.get(), planes.get());
     if (e != Error::kOk) return e;
     prev = end;
   }
@@ -519,8 +563,10 @@ Error DecodeTileWith(const Kernels& k, const uint8_t* src, size_t len,
   if (end > payload_len) return Error::kTruncated;
   Buf sym(lo.mode == Mode::kDctcm ? npix * C : 0);
   Buf tmp(lo.perm_bytes ? npix * C : 0);
+  Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? npix * C : 0);
   return DecodeOneTile(k, lo, entry >> 30, src + lo.meta_size + start,
-                       end - start, npix, dst, sym.get(), tmp.get());
+                       end - start, npix, dst, sym.get(), tmp.get(),
+                       planes.get());
 }
 
 Error ReadTileInfoImpl(const uint8_t* src, size_t len, TileInfo* info) {

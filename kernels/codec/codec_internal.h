@@ -11,7 +11,10 @@ namespace dctcm {
 namespace codec {
 namespace internal {
 
-constexpr int kBlock = 64;  // bitmap block of the packed coder (§5.4)
+constexpr int kBlock = 16;  // block of the packed coder (§5.4, version 2)
+constexpr int kBlockLog2 = 4;
+constexpr int kMaskedCodeBase = 7;  // codes 9..15: masked block, w = code - 7
+constexpr int kFirstMaskedCode = 9;  // 1..8: dense block, w = code
 constexpr int kFracBits = 12;  // DCT table scale 2^12 (§6.1)
 constexpr int kDequantMax = 4095;  // |step*q| clamp before the inverse (§6.3)
 
@@ -39,9 +42,10 @@ inline int UnZigZag(uint8_t s) { return (s >> 1) ^ -(s & 1); }
 
 // Size of a zvc tile of n values with nnz non-zeros.
 inline size_t ZvcSize(size_t n, size_t nnz) { return (n + 7) / 8 + nnz; }
-inline size_t PzvcHeadSize(size_t n) {
-  size_t blocks = (n + kBlock - 1) / kBlock;
-  return (n + 7) / 8 + (blocks + 1) / 2;
+// Bytes of the block codes of a packed stream of n symbols (§5.4).
+inline size_t PackCodeBytes(size_t n) {
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  return (blocks + 1) / 2;
 }
 
 // One variant's kernels. Sizes are in bytes; n = number of values/symbols.
@@ -50,7 +54,7 @@ struct Kernels {
   // §5.2 zvc. decode: false if the section sizes do not match.
   size_t (*zvc_encode)(const uint8_t* src, size_t n, uint8_t* dst);
   bool (*zvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* dst);
-  // §5.4 packed zvc over symbols.
+  // §5.4 packed blocks (version 2) over symbols (names kept from v1).
   size_t (*pzvc_size)(const uint8_t* sym, size_t n);
   size_t (*pzvc_encode)(const uint8_t* sym, size_t n, uint8_t* dst);
   bool (*pzvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
@@ -63,6 +67,9 @@ struct Kernels {
                       uint8_t* sym);
   void (*dct_inverse)(const DctPlan& plan, const uint8_t* sym, size_t npix,
                       uint8_t* dst);
+  // dst[c*rows + r] = src[r*cols + c] (tile -> planes, and back).
+  void (*transpose)(const uint8_t* src, size_t rows, size_t cols,
+                    uint8_t* dst);
   // Number of zero bytes (stats).
   size_t (*count_zeros)(const uint8_t* src, size_t n);
 };

@@ -136,115 +136,18 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
   return v == end;
 }
 
-// ---- pzvc
+// ---- packed blocks (§5.4 v2), plane transpose: scalar for now.
 size_t PzvcSize(const uint8_t* sym, size_t n) {
-  size_t size = PzvcHeadSize(n);
-  size_t i = 0;
-  for (; i + 512 <= n; i += 512) {
-    __m512i x[8];
-    uint64_t w[8];
-    for (int b = 0; b < 8; ++b) x[b] = _mm512_loadu_si512(sym + i + 64 * b);
-    Widths8(x, w);
-    for (int b = 0; b < 8; ++b) {
-      const uint64_t cnt = _mm_popcnt_u64(_mm512_test_epi8_mask(x[b], x[b]));
-      size += (cnt * w[b] + 7) >> 3;
-    }
-  }
-  for (; i < n; i += 64) {
-    const size_t rem = n - i < 64 ? n - i : 64;
-    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
-    const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(_mm512_test_epi8_mask(x, x)));
-    size += (cnt * Width(x) + 7) / 8;
-  }
-  return size;
+  return kScalarKernels.pzvc_size(sym, n);
 }
-
-inline __m512i Pack(__m512i c, int w, const PackTables& t) {
-  const __m128i s1 = _mm_cvtsi32_si128(w), s2 = _mm_cvtsi32_si128(2 * w),
-                s4 = _mm_cvtsi32_si128(4 * w);
-  __m512i x = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi16(0x00FF)),
-                              _mm512_sll_epi16(_mm512_srli_epi16(c, 8), s1));
-  x = _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi32(0xFFFF)),
-                      _mm512_sll_epi32(_mm512_srli_epi32(x, 16), s2));
-  x = _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi64(0xFFFFFFFFll)),
-                      _mm512_sll_epi64(_mm512_srli_epi64(x, 32), s4));
-  return _mm512_permutexvar_epi8(_mm512_load_si512(t.compact[w]), x);
-}
-
 size_t PzvcEncode(const uint8_t* sym, size_t n, uint8_t* dst) {
-  const PackTables& t = Tables();
-  const size_t mbytes = (n + 7) / 8;
-  const size_t head = PzvcHeadSize(n);
-  uint8_t* widths = dst + mbytes;
-  std::memset(widths, 0, head - mbytes);
-  uint8_t* v = dst + head;
-  size_t i = 0, b = 0;
-  // Groups of 8 full blocks: batched widths, 4 width bytes at once.
-  for (; i + 512 <= n; i += 512, b += 8) {
-    __m512i x[8];
-    uint64_t w[8];
-    for (int j = 0; j < 8; ++j) x[j] = _mm512_loadu_si512(sym + i + 64 * j);
-    Widths8(x, w);
-    for (int j = 0; j < 4; ++j)
-      widths[b / 2 + j] = static_cast<uint8_t>(w[2 * j] | (w[2 * j + 1] << 4));
-    for (int j = 0; j < 8; ++j) {
-      const __mmask64 m = _mm512_test_epi8_mask(x[j], x[j]);
-      const uint64_t mm = m;
-      std::memcpy(dst + i / 8 + 8 * j, &mm, 8);
-      const unsigned cnt = static_cast<unsigned>(_mm_popcnt_u64(mm));
-      const int wj = static_cast<int>(w[j]);
-      const unsigned nbytes = (cnt * wj + 7) / 8;
-      if (nbytes == 0) continue;
-      const __m512i packed = Pack(_mm512_maskz_compress_epi8(m, x[j]), wj, t);
-      _mm512_mask_storeu_epi8(v, Prefix(nbytes), packed);
-      v += nbytes;
-    }
-  }
-  for (; i < n; i += 64, ++b) {
-    const size_t rem = n - i < 64 ? n - i : 64;
-    const __m512i x = _mm512_maskz_loadu_epi8(Prefix(rem), sym + i);
-    const __mmask64 m = _mm512_test_epi8_mask(x, x);
-    const uint64_t mm = m;
-    std::memcpy(dst + i / 8, &mm, (rem + 7) / 8);
-    if (mm == 0) continue;
-    const int w = Width(x);
-    widths[b / 2] |= static_cast<uint8_t>(w << (4 * (b & 1)));
-    const unsigned cnt = static_cast<unsigned>(_mm_popcnt_u64(mm));
-    const unsigned nbytes = (cnt * w + 7) / 8;
-    const __m512i packed = Pack(_mm512_maskz_compress_epi8(m, x), w, t);
-    _mm512_mask_storeu_epi8(v, Prefix(nbytes), packed);
-    v += nbytes;
-  }
-  return static_cast<size_t>(v - dst);
+  return kScalarKernels.pzvc_encode(sym, n, dst);
 }
-
 bool PzvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
-  const PackTables& t = Tables();
-  const size_t mbytes = (n + 7) / 8;
-  const size_t blocks = (n + 63) / 64;
-  const size_t head = PzvcHeadSize(n);
-  if (len < head) return false;
-  if ((n % 8) != 0 && (src[mbytes - 1] >> (n % 8)) != 0) return false;
-  if ((blocks & 1) != 0 && (src[head - 1] >> 4) != 0) return false;
-  const uint8_t* widths = src + mbytes;
-  const uint8_t* v = src + head;
-  const uint8_t* end = src + len;
-  for (size_t i = 0, b = 0; i < n; i += 64, ++b) {
-    const size_t rem = n - i < 64 ? n - i : 64;
-    const uint64_t m = LoadMask(src + i / 8, (rem + 7) / 8);
-    const int w = (widths[b / 2] >> (4 * (b & 1))) & 15;
-    if (w > 8 || (m == 0) != (w == 0)) return false;
-    const size_t cnt = static_cast<size_t>(_mm_popcnt_u64(m));
-    const size_t nbytes = (cnt * w + 7) / 8;
-    if (nbytes > static_cast<size_t>(end - v)) return false;
-    const __m512i raw = _mm512_maskz_loadu_epi8(Prefix(nbytes), v);
-    __m512i s = _mm512_permutexvar_epi8(_mm512_load_si512(t.gather[w]), raw);
-    s = _mm512_multishift_epi64_epi8(_mm512_load_si512(t.shift[w]), s);
-    s = _mm512_and_si512(s, _mm512_set1_epi8(static_cast<char>((1u << w) - 1)));
-    _mm512_mask_storeu_epi8(sym + i, Prefix(rem), _mm512_maskz_expand_epi8(m, s));
-    v += nbytes;
-  }
-  return v == end;
+  return kScalarKernels.pzvc_decode(src, len, n, sym);
+}
+void Transpose(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  kScalarKernels.transpose(src, rows, cols, dst);
 }
 
 // ---- zigzag, zeros
@@ -480,7 +383,8 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 
 const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PzvcSize,   PzvcEncode, PzvcDecode,
-    ZigZag,    UnZigZag,  DctForward, DctInverse, CountZeros,
+    ZigZag,    UnZigZag,  DctForward, DctInverse, Transpose,
+    CountZeros,
 };
 
 }  // namespace

@@ -286,12 +286,15 @@ TEST(Codec, DctRoundTripAccuracy) {
 // ---- Golden streams: exact bytes pinned for small inputs (FORMAT.md §7).
 // Generated once by the scalar reference; the DCT one is checked by hand in
 // FORMAT.md §7.
-#define GOLDEN_RAW "4443544d01000006010000000100000001000000080000000008000000000000080000000c0a090000030001"
-#define GOLDEN_ZVC "4443544d0101000601000000010000000100000008000000000800000000000006000040a70c0a090301"
-#define GOLDEN_RLE "4443544d0102000601000000010000000100000008000000000800000000000007000040192a4c1007c000"
-#define GOLDEN_CSC "4443544d0103000601000000010000000100000008000000000800000000000008000040c0000a9020031100"
-#define GOLDEN_PZVC "4443544d0105000601000000010000000100000008000000000800000000000005000040a704ac3901"
-#define GOLDEN_DCT "4443544d0104000601000000010000000100000008000000000800000804000002010101050000400f05c63201"
+#define GOLDEN_RAW "4443544d02000004010000000100000001000000080000000008000000000000080000000c0a090000030001"
+#define GOLDEN_ZVC "4443544d0201000401000000010000000100000008000000000800000000000006000040a70c0a090301"
+#define GOLDEN_RLE "4443544d0202000401000000010000000100000008000000000800000000000007000040192a4c1007c000"
+#define GOLDEN_CSC "4443544d0203000401000000010000000100000008000000000800000000000008000040c0000a9020031100"
+#define GOLDEN_PZVC "4443544d0205000401000000010000000100000008000000000800000000000005000040" "0ba7ac3901"
+#define GOLDEN_DCT "4443544d0204000401000000010000000100000008000000000800000804000002010101" "04000040" "05c63201"
+// Two pixels of four channels (FORMAT.md §7.2): channel planes 5 6 | 0 0 |
+// 0 1 | 7 0, one masked block of width 3.
+#define GOLDEN_PZVC_PLANAR "4443544d0205000401000000010000000200000004000000001000000000000004000040" "0a63750e"
 #define GOLDEN_DCT_OUT {13, 10, 6, 2, 1, 1, 1, 1}
 #define GOLDEN_CS8 577385943LL
 #define GOLDEN_CS16 295876693LL
@@ -334,6 +337,19 @@ TEST(Codec, GoldenStreams) {
   p.dct.fallback = false;
   for (const Variant* v : Supported())
     EXPECT_EQ(Hex(EncodeOrDie(*v, px, d, p)), GOLDEN_DCT);
+  {
+    const std::vector<uint8_t> two = {5, 0, 0, 7, 6, 0, 1, 0};
+    MapDesc d2{1, 1, 2, 4, false};
+    EncodeParams p2;
+    p2.mode = Mode::kPzvc;
+    for (const Variant* v : Supported()) {
+      const auto e2 = EncodeOrDie(*v, two, d2, p2);
+      EXPECT_EQ(Hex(e2), GOLDEN_PZVC_PLANAR);
+      std::vector<uint8_t> back(8);
+      ASSERT_EQ(v->decode(e2.data(), e2.size(), back.data(), 8, nullptr), Error::kOk);
+      EXPECT_EQ(back, two);
+    }
+  }
   auto enc = EncodeOrDie(Scalar(), px, d, p);
   std::vector<uint8_t> out(8);
   ASSERT_EQ(Decode(enc.data(), enc.size(), out.data(), 8, nullptr), Error::kOk);
@@ -429,8 +445,13 @@ TEST(Codec, HeaderErrors) {
   b[0] = 'X';
   EXPECT_EQ(dec(b), Error::kBadMagic);
   b = s;
-  b[4] = 2;
+  b[4] = 3;
   EXPECT_EQ(dec(b), Error::kBadVersion);
+  b[4] = 1;  // version 1 (64-value pzvc blocks) is no longer read
+  EXPECT_EQ(dec(b), Error::kBadVersion);
+  b = s;
+  b[7] = 6;  // block_log2 of version 1
+  EXPECT_EQ(dec(b), Error::kBadParams);
   b = s;
   b[5] = 9;
   EXPECT_EQ(dec(b), Error::kBadMode);

@@ -1,6 +1,7 @@
 // Kernel-level tests: every variant's kernels against the scalar reference
-// on every length around the 64-symbol block and the SIMD widths, with
-// symbol distributions that hit every bit width (0..8).
+// on every length around the 16-symbol block and the SIMD widths, with
+// symbol distributions that hit every bit width (0..8) and both dense and
+// masked blocks (§5.4).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -21,15 +22,20 @@ std::vector<std::pair<std::string, const Kernels*>> SimdKernels() {
   return v;
 }
 
-// Symbols: zero with probability p0, else uniform below 2^w (w random 1..8
-// per 64-block, so widths vary block to block).
+// Symbols: zero with probability p0 (halved or kept per 16-block), else
+// uniform below 2^w (w random 1..8 per 16-block, so codes vary block to
+// block).
 std::vector<uint8_t> Symbols(size_t n, double p0, std::mt19937& rng) {
   std::vector<uint8_t> s(n);
   std::uniform_real_distribution<double> u(0, 1);
   int w = 1;
+  double pb = p0;
   for (size_t i = 0; i < n; ++i) {
-    if (i % 64 == 0) w = 1 + int(rng() % 8);
-    s[i] = u(rng) < p0 ? 0 : uint8_t(rng() & ((1u << w) - 1));
+    if (i % 16 == 0) {
+      w = 1 + int(rng() % 8);
+      pb = rng() % 2 ? p0 : p0 / 2;
+    }
+    s[i] = u(rng) < pb ? 0 : uint8_t(rng() & ((1u << w) - 1));
   }
   return s;
 }
@@ -79,6 +85,60 @@ TEST(Kernels, ZvcAndPzvcMatchScalar) {
         k->unzigzag(zb_.data(), n);
         ASSERT_EQ(zb_, s);
         ASSERT_EQ(ref.count_zeros(s.data(), n), k->count_zeros(s.data(), n));
+      }
+    }
+  }
+}
+
+// The block choice of §5.4 on hand-made blocks.
+TEST(Kernels, PackedBlockCodes) {
+  const Kernels& ref = kScalarKernels;
+  std::vector<uint8_t> s(16, 0), out(64);
+  // All zero: code 0, no bits.
+  ASSERT_EQ(ref.pzvc_encode(s.data(), 16, out.data()), 1u);
+  EXPECT_EQ(out[0], 0);
+  // One non-zero of width 3: masked (16 + 3 bits < 48): code 10.
+  s[4] = 5;
+  ASSERT_EQ(ref.pzvc_encode(s.data(), 16, out.data()), 1u + 3u);
+  EXPECT_EQ(out[0], 10);
+  EXPECT_EQ(out[1], 0x10);  // mask bit 4
+  EXPECT_EQ(out[2], 0x00);
+  EXPECT_EQ(out[3], 0x05);
+  // Width 1 is always dense (16 bits <= 16 + nnz): code 1.
+  s.assign(16, 1);
+  s[3] = 0;
+  ASSERT_EQ(ref.pzvc_encode(s.data(), 16, out.data()), 1u + 2u);
+  EXPECT_EQ(out[0], 1);
+  EXPECT_EQ(out[1], 0xF7);
+  EXPECT_EQ(out[2], 0xFF);
+  // Dense width 8, second block of a 17-symbol stream (high nibble).
+  s.assign(17, 0);
+  for (int i = 0; i < 16; ++i) s[i] = 0;
+  s[16] = 200;
+  ASSERT_EQ(ref.pzvc_encode(s.data(), 17, out.data()), 1u + 1u);
+  EXPECT_EQ(out[0], 0x80);
+  EXPECT_EQ(out[1], 200);
+  std::vector<uint8_t> d(17);
+  ASSERT_TRUE(ref.pzvc_decode(out.data(), 2, 17, d.data()));
+  EXPECT_EQ(d, s);
+  out[0] = 0x08;  // the last (odd) block's high nibble must be 0
+  EXPECT_FALSE(ref.pzvc_decode(out.data(), 2, 17, d.data()));
+}
+
+TEST(Kernels, TransposeMatchesScalar) {
+  std::mt19937 rng(3);
+  for (auto& [name, k] : SimdKernels()) {
+    for (size_t rows : {1, 2, 7, 8, 15, 16, 17, 33, 64, 65, 256}) {
+      for (size_t cols : {1, 2, 3, 8, 16, 31, 32, 64, 65, 256, 2048}) {
+        if (rows * cols > (1u << 20)) continue;
+        std::vector<uint8_t> x(rows * cols), a(x.size()), b(x.size() + 1, 0xEE);
+        for (auto& v : x) v = uint8_t(rng());
+        kScalarKernels.transpose(x.data(), rows, cols, a.data());
+        k->transpose(x.data(), rows, cols, b.data());
+        ASSERT_EQ(b.back(), 0xEE);
+        b.pop_back();
+        ASSERT_EQ(a, b) << name << " " << rows << "x" << cols;
+        ASSERT_EQ(a[(cols - 1) * rows + rows - 1], x.back());
       }
     }
   }
