@@ -29,7 +29,8 @@ enum class Mode : uint8_t {
   kRle = 2,    // zero runs <= 16: 0 + 4-bit length; value: 1 + 8 bits
   kCsc = 3,    // per non-zero: 4-bit distance + 8-bit value
   kDctcm = 4,  // channel DCT + mask + quantiser + packed bitmap coding (lossy)
-  kPzvc = 5,   // packed zvc: mask + per-64 bit width + bit-packed non-zeros
+  kPzvc = 5,   // packed blocks of 16 along channel planes: 4-bit code
+               // (zero / dense width w / mask + non-zeros at w), §5.4
 };
 constexpr int kNumModes = 6;
 
