@@ -57,7 +57,10 @@ Status ParseTuning(const std::string& text, const std::string& file, CodecConfig
     if (j.value("format", "") != "dctcm-tuning" || j.value("version", 0) != 1)
       return Error(file + ": codec tuning: expected format dctcm-tuning version 1");
     cfg->per_layer.clear();
-    for (auto& [name, v] : j.at("layers").items()) {
+    for (auto& item : j.at("layers").items()) {
+      // Not a structured binding: clang < 16 cannot capture one in `fail`.
+      const std::string name = item.key();
+      const json& v = item.value();
       codec::EncodeParams p;
       auto fail = [&](const std::string& what) {
         return Error(file + ": codec tuning of '" + name + "': " + what);
