@@ -1,0 +1,188 @@
+// Writes the seed corpora of the loader fuzz targets (run by hand; the output
+// is committed):
+//   dctcm_make_loader_corpus OUT_DIR WEIGHTS CALIBRATION IMAGE...
+// fuzz_weights:     small valid weight files made with WriteWeightFile (the
+//                   tiny network of loader_corpus.h, and variants), and graph
+//                   JSON: the tiny one and the real ResNet-50 graph of WEIGHTS.
+// fuzz_calibration: the real CALIBRATION file, tuning objects made with
+//                   TuningToJson, a calibration with an embedded tuning.
+// fuzz_image:       each IMAGE scaled down to a few dozen pixels and written as
+//                   colour/gray/progressive/CMYK JPEG and colour/gray/alpha/
+//                   16-bit PNG.
+#include <algorithm>
+#include <cstdio>
+// jpeglib.h needs size_t and FILE declared first.
+#include <jpeglib.h>
+#include <fstream>
+#include <iterator>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/pool.h"
+#include "tests/fuzz/loader_corpus.h"
+#include "weights/calibration.h"
+#include "weights/format.h"
+
+using namespace dctcm;
+
+namespace {
+
+std::string g_dir;
+
+void Write(const std::string& name, const std::vector<uint8_t>& b) {
+  const std::string path = g_dir + "/" + name;
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  if (b.size() >= 64 * 1024) std::fprintf(stderr, "warning: %s is %zu bytes\n", path.c_str(), b.size());
+}
+void WriteText(const std::string& name, const std::string& s) {
+  Write(name, std::vector<uint8_t>(s.begin(), s.end()));
+}
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+std::vector<uint8_t> WeightBytes(WeightFile wf) {
+  const std::string tmp = g_dir + "/.tmp.dctw";
+  if (!WriteWeightFile(tmp, &wf).ok()) std::exit(1);
+  std::vector<uint8_t> b = ReadAll(tmp);
+  std::remove(tmp.c_str());
+  return b;
+}
+
+std::vector<uint8_t> WithControl(uint8_t control, const std::vector<uint8_t>& b) {
+  std::vector<uint8_t> out{control};
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+// libjpeg directly: OpenCV cannot write CMYK (ImageNet has CMYK JPEGs).
+std::vector<uint8_t> CmykJpeg(const cv::Mat& bgr, bool adobe_inverted) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* mem = nullptr;
+  unsigned long n = 0;
+  jpeg_mem_dest(&c, &mem, &n);
+  c.image_width = bgr.cols;
+  c.image_height = bgr.rows;
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_colorspace(&c, adobe_inverted ? JCS_YCCK : JCS_CMYK);
+  jpeg_set_quality(&c, 85, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(size_t{4} * bgr.cols);
+  while (c.next_scanline < c.image_height) {
+    const uint8_t* p = bgr.ptr(c.next_scanline);
+    for (int x = 0; x < bgr.cols; ++x) {
+      const int b = p[3 * x], g = p[3 * x + 1], r = p[3 * x + 2];
+      const int k = 255 - std::max({r, g, b});
+      uint8_t* o = &row[4 * x];
+      o[0] = uint8_t(255 - r - k), o[1] = uint8_t(255 - g - k), o[2] = uint8_t(255 - b - k);
+      o[3] = uint8_t(k);
+      if (adobe_inverted) for (int i = 0; i < 4; ++i) o[i] = uint8_t(255 - o[i]);
+    }
+    JSAMPROW rp = row.data();
+    jpeg_write_scanlines(&c, &rp, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::vector<uint8_t> out(mem, mem + n);
+  free(mem);
+  return out;
+}
+
+std::vector<uint8_t> Encode(const cv::Mat& m, const std::string& ext,
+                            const std::vector<int>& params = {}) {
+  std::vector<uint8_t> b;
+  if (!cv::imencode(ext, m, b, params)) std::exit(1);
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s OUT_DIR WEIGHTS CALIBRATION IMAGE...\n", argv[0]);
+    return 2;
+  }
+  const std::string out = argv[1];
+
+  // Weight files.
+  g_dir = out + "/fuzz_weights";
+  WeightFile tiny;
+  tiny.graph_json = fuzz::TinyGraph();
+  tiny.tensors = fuzz::TinyTensors();
+  const std::vector<uint8_t> tiny_bytes = WeightBytes(tiny);
+  Write("tiny_checked", WithControl(0, tiny_bytes));
+  Write("tiny_fixhash", WithControl(1, tiny_bytes));
+  WeightFile one;
+  one.graph_json = "{}";
+  one.tensors["x"] = fuzz::Filled({1}, 1.f);
+  Write("one_tensor", WithControl(0, WeightBytes(one)));
+  WeightFile four_d;
+  four_d.graph_json = "";
+  four_d.tensors["a/kernel"] = fuzz::Filled({2, 1, 3, 2}, -1.f);
+  four_d.tensors["b/bias"] = fuzz::Filled({3}, 2.f);
+  four_d.tensors["c"] = fuzz::Filled({17}, 0.f);  // padding between tensors
+  Write("padded_fixhash", WithControl(1, WeightBytes(four_d)));
+  WriteText("graph_tiny", std::string(1, '\x02') + fuzz::TinyGraph());
+  WeightFile real;
+  if (!ReadWeightFile(argv[2], &real).ok()) return 1;
+  WriteText("graph_resnet50", std::string(1, '\x02') + real.graph_json);
+
+  // Calibration and tuning files.
+  g_dir = out + "/fuzz_calibration";
+  Write("calibration_resnet50.json", ReadAll(argv[3]));
+  CodecConfig cfg;
+  codec::EncodeParams p;
+  p.dct.L = 8, p.dct.K = 8;
+  cfg.per_layer["conv1"] = p;
+  p.dct.L = 16, p.dct.K = 6, p.dct.steps = {2, 3, 3, 4, 6, 8};
+  cfg.per_layer["res2a_branch2a"] = p;
+  p.dct.L = 8, p.dct.K = 3, p.dct.steps = {1, 2, 4};
+  for (uint16_t i = 0; i < 16; ++i) p.dct.perm.push_back(uint16_t((i * 5) % 16));
+  cfg.per_layer["res3a_out"] = p;
+  codec::EncodeParams lossless;
+  lossless.mode = codec::Mode::kPzvc;
+  cfg.per_layer["res5c_out"] = lossless;
+  const std::string tuning = TuningToJson(cfg, "budget 0.5% top-1, 3 layers lossy");
+  WriteText("tuning.json", tuning);
+  Calibration cal;
+  cal.method = "percentile";
+  cal.images = 2;
+  cal.source = "photos";
+  cal.weights_hash = 0x0123456789abcdefull;
+  cal.scales = {{"input", 0.9f}, {"conv1", 0.05f}, {"res2a_branch2a", 0.031f}, {"fc1000", 0.2f}};
+  cal.codec_json = tuning;
+  if (!WriteCalibration(g_dir + "/calibration_tuned.json", cal).ok()) return 1;
+
+  // Images.
+  g_dir = out + "/fuzz_image";
+  for (int i = 4; i < argc; ++i) {
+    cv::Mat src = cv::imread(argv[i], cv::IMREAD_COLOR);
+    if (src.empty()) return 1;
+    const int w = 24 + 5 * (i - 4), h = 17 + 3 * (i - 4);
+    cv::Mat m, g, a, s16;
+    cv::resize(src, m, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    cv::cvtColor(m, g, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(m, a, cv::COLOR_BGR2BGRA);
+    m.convertTo(s16, CV_16UC3, 257.0);
+    const std::string k = std::to_string(i - 4);
+    Write("img" + k + ".jpg", Encode(m, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90}));
+    Write("img" + k + "_gray.jpg", Encode(g, ".jpg"));
+    Write("img" + k + "_progressive.jpg", Encode(m, ".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+    Write("img" + k + "_cmyk.jpg", CmykJpeg(m, i % 2 == 0));
+    Write("img" + k + ".png", Encode(m, ".png"));
+    Write("img" + k + "_gray.png", Encode(g, ".png"));
+    Write("img" + k + "_alpha.png", Encode(a, ".png"));
+    Write("img" + k + "_16bit.png", Encode(s16, ".png"));
+  }
+  std::printf("wrote loader corpora to %s\n", out.c_str());
+  return 0;
+}
