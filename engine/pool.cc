@@ -114,7 +114,7 @@ std::string TuningToJson(const CodecConfig& cfg, const std::string& summary) {
 
 CompressedPool::CompressedPool(PoolOptions opt) : opt_(std::move(opt)) {
   if (opt_.capacity == 0) opt_.capacity = uint64_t{1} << 40;
-  if (opt_.segments <= 0) opt_.segments = std::max(1, omp_get_max_threads());
+  opt_.segments_per_image = std::max(1, opt_.segments_per_image);
 }
 
 CompressedPool::~CompressedPool() { UNPOISON(arena_.data(), arena_.size()); }
@@ -191,7 +191,8 @@ Status CompressedPool::Store(const MapInfo& m, const uint8_t* data) {
   auto t0 = clock::now();
   if (live_.count(m.op)) return Error("pool: layer '" + m.name + "' stored twice");
   const uint32_t rows = static_cast<uint32_t>(m.n) * m.h;
-  const int segs = static_cast<int>(std::min<uint32_t>(opt_.segments, rows));
+  const int per_image = static_cast<int>(std::min<uint32_t>(opt_.segments_per_image, m.h));
+  const int segs = m.n * per_image;
   const codec::EncodeParams params = opt_.codec.ParamsFor(m.name, m.c);
   Entry e;
   e.info = m;
@@ -203,7 +204,10 @@ Status CompressedPool::Store(const MapInfo& m, const uint8_t* data) {
   std::vector<codec::Error> errs(segs, codec::Error::kOk);
   const size_t row_bytes = size_t(m.w) * m.c;
   std::vector<uint32_t> first(segs + 1);
-  for (int s = 0; s <= segs; ++s) first[s] = static_cast<uint32_t>(uint64_t(rows) * s / segs);
+  // Segment s: image s / per_image, its band s % per_image of rows.
+  for (int s = 0; s < segs; ++s)
+    first[s] = static_cast<uint32_t>((s / per_image) * m.h + uint64_t(m.h) * (s % per_image) / per_image);
+  first[segs] = rows;
   for (int s = 0; s < segs; ++s) {
     e.seg_rows[s] = first[s + 1] - first[s];
     codec::MapDesc d{1, e.seg_rows[s], static_cast<uint32_t>(m.w), static_cast<uint32_t>(m.c),
@@ -212,7 +216,7 @@ Status CompressedPool::Store(const MapInfo& m, const uint8_t* data) {
     if (bound == 0) return Error("layer '" + m.name + "': codec rejects the map's parameters");
     if (scratch_[s].size() < bound) scratch_[s].resize(bound);
   }
-#pragma omp parallel for num_threads(segs) schedule(static, 1) if (segs > 1)
+#pragma omp parallel for schedule(static, 1) if (segs > 1)
   for (int s = 0; s < segs; ++s) {
     codec::MapDesc d{1, e.seg_rows[s], static_cast<uint32_t>(m.w), static_cast<uint32_t>(m.c),
                      m.is_signed};
@@ -268,7 +272,7 @@ Status CompressedPool::Load(const MapInfo& m, int consumer, uint8_t* dst) {
   std::vector<codec::Error> errs(segs, codec::Error::kOk);
   std::vector<size_t> row0(segs, 0);
   for (int s = 1; s < segs; ++s) row0[s] = row0[s - 1] + e.seg_rows[s - 1];
-#pragma omp parallel for num_threads(segs) schedule(static, 1) if (segs > 1)
+#pragma omp parallel for schedule(static, 1) if (segs > 1)
   for (int s = 0; s < segs; ++s) {
     codec::MapDesc d;
     errs[s] = codec::Decode(src + e.seg_offset[s], e.seg_size[s], dst + row0[s] * row_bytes,

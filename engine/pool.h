@@ -47,8 +47,11 @@ struct MapCounters {
 struct PoolOptions {
   uint64_t capacity = 0;  // bytes; 0 = ample (1 TiB, never the limit)
   CodecConfig codec;
-  int segments = 0;       // a map is coded as this many independent row bands
-                          // (one per thread); 0 = omp_get_max_threads()
+  // Each image's map is coded as this many independent bands of rows (so
+  // that threads can code them in parallel). Fixed, not tied to the thread
+  // count, so that bytes and decoded maps do not depend on --threads or on
+  // --batch.
+  int segments_per_image = 2;
 };
 
 class CompressedPool : public MapStore {

@@ -147,8 +147,13 @@ int CmdTraffic(int argc, char** argv) {
       for (auto& r : reports) std::printf(" %12s %6.2f", "", 100.0 * r.top1 / std::max(1, r.n));
       std::printf("\n");
     }
-  } else {
-    // Summary line for scripts.
+  } else if (a.has("quiet")) {
+    const TrafficReport& r = reports[0];
+    std::printf("codec %s: %d maps, ratio total %.3fx, mean %.3fx, %.1f KB raw -> %.1f KB per image",
+                r.codec.c_str(), r.maps, r.ratio_total, r.ratio_mean, r.total.ofmap_raw / 1e3,
+                r.total.ofmap_comp / 1e3);
+    if (r.top1 >= 0) std::printf(", top-1 %.3f%% (%d images)", 100.0 * r.top1 / std::max(1, r.n), r.n);
+    std::printf("\n");
   }
   if (a.has("json")) {
     json j;
