@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "kernels/codec/codec_internal.h"
 
@@ -98,8 +99,8 @@ bool ZvcDecodeB(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
   return v == end;
 }
 
-// ---- packed blocks (§5.4 v2) and the plane transpose: the generic code
-// of kernels_generic.inc compiled for AVX2 (no hand-written kernel yet).
+// ---- packed blocks (§5.4 v2) and the plane transpose: BMI2/SSE kernels.
+#include "kernels/codec/kernels_bmi2.inc"
 
 void ZigZagB(const uint8_t* src, size_t n, uint8_t* dst) {
   size_t i = 0;
@@ -285,8 +286,8 @@ void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
 }
 
 const Kernels kAvx2Kernels = {
-    ZvcEncodeB, ZvcDecodeB,  PzvcSizeRef, PzvcEncodeRef, PzvcDecodeRef,
-    ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,   TransposeRef,
+    ZvcEncodeB, ZvcDecodeB,  PackSizeB2,  PackEncodeB2, PackDecodeB2,
+    ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
     CountZerosB,
 };
 

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <memory>
 
 #include "kernels/codec/codec_internal.h"
 
@@ -47,58 +48,6 @@ inline uint64_t LoadMask(const uint8_t* p, size_t bytes) {
   uint64_t m = 0;
   std::memcpy(&m, p, bytes);
   return m;
-}
-
-inline int Width(__m512i x) {
-  uint64_t r = static_cast<uint64_t>(_mm512_reduce_or_epi64(x));
-  r |= r >> 32;
-  r |= r >> 16;
-  r |= r >> 8;
-  const unsigned o = static_cast<unsigned>(r & 0xFF);
-  return 32 - static_cast<int>(_lzcnt_u32(o));
-}
-
-
-// Bit widths of 8 consecutive 64-byte blocks at once: an OR butterfly
-// (unpack qwords, then 128-bit lanes) leaves qword b = OR of block b, then
-// the bytes of each qword are folded and vplzcntq gives the bit length.
-inline void Widths8(const __m512i x[8], uint64_t w[8]) {
-  __m512i y[4];
-  for (int i = 0; i < 4; ++i)
-    y[i] = _mm512_or_si512(_mm512_unpacklo_epi64(x[2 * i], x[2 * i + 1]),
-                           _mm512_unpackhi_epi64(x[2 * i], x[2 * i + 1]));
-  const __m512i z0 = _mm512_or_si512(_mm512_shuffle_i64x2(y[0], y[1], 0x88),
-                                     _mm512_shuffle_i64x2(y[0], y[1], 0xDD));
-  const __m512i z1 = _mm512_or_si512(_mm512_shuffle_i64x2(y[2], y[3], 0x88),
-                                     _mm512_shuffle_i64x2(y[2], y[3], 0xDD));
-  __m512i v = _mm512_or_si512(_mm512_shuffle_i64x2(z0, z1, 0x88),
-                              _mm512_shuffle_i64x2(z0, z1, 0xDD));
-  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 32));
-  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 16));
-  v = _mm512_or_si512(v, _mm512_srli_epi64(v, 8));
-  v = _mm512_and_si512(v, _mm512_set1_epi64(0xFF));
-  v = _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_lzcnt_epi64(v));
-  _mm512_storeu_si512(w, v);
-}
-
-struct PackTables {
-  alignas(64) uint8_t gather[9][64];   // unpack: qword g <- bytes g*w..
-  alignas(64) uint8_t shift[9][64];    // unpack: byte j of qword <- bit j*w
-  alignas(64) uint8_t compact[9][64];  // pack: 8w bytes from w per qword
-  PackTables() {
-    for (int w = 0; w <= 8; ++w) {
-      for (int i = 0; i < 64; ++i) {
-        const int g = i / 8, j = i % 8;
-        gather[w][i] = static_cast<uint8_t>(g * w + j);
-        shift[w][i] = static_cast<uint8_t>(j * w);
-        compact[w][i] = static_cast<uint8_t>(w ? (i < 8 * w ? (i / w) * 8 + i % w : 0) : 0);
-      }
-    }
-  }
-};
-const PackTables& Tables() {
-  static const PackTables t;
-  return t;
 }
 
 // ---- zvc
@@ -136,19 +85,8 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
   return v == end;
 }
 
-// ---- packed blocks (§5.4 v2), plane transpose: scalar for now.
-size_t PzvcSize(const uint8_t* sym, size_t n) {
-  return kScalarKernels.pzvc_size(sym, n);
-}
-size_t PzvcEncode(const uint8_t* sym, size_t n, uint8_t* dst) {
-  return kScalarKernels.pzvc_encode(sym, n, dst);
-}
-bool PzvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
-  return kScalarKernels.pzvc_decode(src, len, n, sym);
-}
-void Transpose(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
-  kScalarKernels.transpose(src, rows, cols, dst);
-}
+// ---- packed blocks (§5.4 v2), plane transpose: the BMI2/SSE kernels.
+#include "kernels/codec/kernels_bmi2.inc"
 
 // ---- zigzag, zeros
 inline __m512i ZigZag64(__m512i x) {
@@ -382,8 +320,8 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 }
 
 const Kernels kAvx512Kernels = {
-    ZvcEncode, ZvcDecode, PzvcSize,   PzvcEncode, PzvcDecode,
-    ZigZag,    UnZigZag,  DctForward, DctInverse, Transpose,
+    ZvcEncode, ZvcDecode, PackSizeB2, PackEncodeB2, PackDecodeB2,
+    ZigZag,    UnZigZag,  DctForward, DctInverse,   TransposeB2,
     CountZeros,
 };
 
