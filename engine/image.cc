@@ -37,7 +37,22 @@ void JpegEmit(j_common_ptr c, int level) {
   if (level < 0) JpegErrorExit(c);  // warnings are errors
 }
 
-Status DecodeJpeg(const uint8_t* data, size_t size, const std::string& name, Image* out) {
+Status CheckSize(const std::string& name, int64_t w, int64_t h, const ImageLimits& limits) {
+  if (w <= 0 || h <= 0 || w > limits.max_width || h > limits.max_height ||
+      w * h > limits.max_pixels)
+    return Error(name + ": image of " + std::to_string(w) + "x" +
+                 std::to_string(h) + " exceeds the limit of " +
+                 std::to_string(limits.max_width) + "x" +
+                 std::to_string(limits.max_height) + ", " +
+                 std::to_string(limits.max_pixels) + " pixels");
+  return Status::Ok();
+}
+
+// The JPEG header is read by libjpeg itself (not stb_image, whose JPEG marker
+// parser overruns its Huffman tables on a DHT segment with more than 256
+// codes), and the size is checked before any pixel buffer is allocated.
+Status DecodeJpeg(const uint8_t* data, size_t size, const std::string& name,
+                  const ImageLimits& limits, Image* out) {
   jpeg_decompress_struct cinfo;
   JpegErr err;
   cinfo.err = jpeg_std_error(&err.mgr);
@@ -53,6 +68,11 @@ Status DecodeJpeg(const uint8_t* data, size_t size, const std::string& name, Ima
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, const_cast<unsigned char*>(data), static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  if (Status st = CheckSize(name, cinfo.image_width, cinfo.image_height, limits); !st.ok()) {
+    jpeg_destroy_decompress(&cinfo);
+    delete rows;
+    return st;
+  }
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   const bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
   cinfo.out_color_space = cmyk ? JCS_CMYK : gray ? JCS_GRAYSCALE : JCS_RGB;
@@ -114,27 +134,18 @@ Status DecodeImage(const uint8_t* data, size_t size, const std::string& name,
     return Error(name + ": file of " + std::to_string(size) +
                  " bytes exceeds the limit of " +
                  std::to_string(limits.max_file_bytes));
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &comp))
-    return Error(name + std::string(": corrupt ") + (jpeg ? "JPEG" : "PNG") +
-                 " header");
-  if (w <= 0 || h <= 0 || w > limits.max_width || h > limits.max_height ||
-      int64_t{w} * h > limits.max_pixels)
-    return Error(name + ": image of " + std::to_string(w) + "x" +
-                 std::to_string(h) + " exceeds the limit of " +
-                 std::to_string(limits.max_width) + "x" +
-                 std::to_string(limits.max_height) + ", " +
-                 std::to_string(limits.max_pixels) + " pixels");
   if (jpeg) {
     if (!JpegHasEoiAfterLastScan(data, size))
       return Error(name + ": truncated JPEG (no end-of-image marker after the last scan)");
     Image img;
-    DCTCM_RETURN_IF_ERROR(DecodeJpeg(data, size, name, &img));
-    if (img.width != w || img.height != h)
-      return Error(name + ": decoded size differs from header");
+    DCTCM_RETURN_IF_ERROR(DecodeJpeg(data, size, name, limits, &img));
     *out = std::move(img);
     return Status::Ok();
   }
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &comp))
+    return Error(name + ": corrupt PNG header");
+  DCTCM_RETURN_IF_ERROR(CheckSize(name, w, h, limits));
   cv::Mat m;
   try {
     // PNG through OpenCV's libpng: chunk CRCs are checked, and IMREAD_COLOR
