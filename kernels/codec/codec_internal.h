@@ -11,7 +11,7 @@ namespace dctcm {
 namespace codec {
 namespace internal {
 
-constexpr int kBlock = 16;  // block of the packed coder (§5.4, version 2)
+constexpr int kBlock = 16;  // block of the packed coder (§5.4, versions 2-3)
 constexpr int kBlockLog2 = 4;
 constexpr int kMaskedCodeBase = 7;  // codes 9..15: masked block, w = code - 7
 constexpr int kFirstMaskedCode = 9;  // 1..8: dense block, w = code
@@ -54,7 +54,7 @@ struct Kernels {
   // §5.2 zvc. decode: false if the section sizes do not match.
   size_t (*zvc_encode)(const uint8_t* src, size_t n, uint8_t* dst);
   bool (*zvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* dst);
-  // §5.4 packed blocks (version 2) over symbols (names kept from v1).
+  // §5.4 packed blocks (version 3) over symbols (names kept from v1).
   size_t (*pzvc_size)(const uint8_t* sym, size_t n);
   size_t (*pzvc_encode)(const uint8_t* sym, size_t n, uint8_t* dst);
   bool (*pzvc_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* sym);

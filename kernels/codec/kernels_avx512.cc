@@ -320,7 +320,7 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 }
 
 const Kernels kAvx512Kernels = {
-    ZvcEncode, ZvcDecode, PackSizeB2, PackEncodeB2, PackDecodeB2,
+    ZvcEncode, ZvcDecode, PackSizeT<StatsB2>, PackEncodeT<StatsB2>, PackDecodeB2,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   TransposeB2,
     CountZeros,
 };
