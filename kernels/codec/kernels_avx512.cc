@@ -29,6 +29,7 @@ bool Avx512Supported() {
          __builtin_cpu_supports("avx512cd") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512bitalg") &&
          __builtin_cpu_supports("bmi2");
 }
 
@@ -85,8 +86,184 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
   return v == end;
 }
 
-// ---- packed blocks (§5.4 v2), plane transpose: the BMI2/SSE kernels.
+// ---- packed blocks (§5.4 v3), plane transpose: the BMI2/SSE kernels,
+// with the per-block bookkeeping of 16 full blocks at a time in AVX-512.
 #include "kernels/codec/kernels_bmi2.inc"
+
+// For 16 full blocks: bit offset (relative to the group) of each block's
+// low and high 8 symbols, and the pdep/pext masks (the selected bytes'
+// low w bits) of each half.
+struct Plan16 {
+  alignas(64) uint32_t pos0[16];
+  alignas(64) uint32_t pos1[16];
+  alignas(64) uint64_t m[32];  // block j: m[2j] symbols 0..7, m[2j+1] 8..15
+};
+
+struct Plan16Consts {
+  alignas(64) uint8_t spread[4][64];  // zmm q byte i <- block 4q + i/16
+  alignas(32) uint16_t shift[4][16];  // lane j <- lane j - 2^t
+  Plan16Consts() {
+    for (int q = 0; q < 4; ++q)
+      for (int i = 0; i < 64; ++i) spread[q][i] = static_cast<uint8_t>(4 * q + i / 16);
+    for (int t = 0; t < 4; ++t)
+      for (int j = 0; j < 16; ++j)
+        shift[t][j] = static_cast<uint16_t>(j >= (1 << t) ? j - (1 << t) : 0);
+  }
+};
+
+// codes: the 16 blocks' codes; sel: their selection masks (the non-zero
+// mask of a masked block, 0xFFFF otherwise). Returns the 16 blocks' value
+// bits.
+inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl) {
+  static const Plan16Consts k;
+  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+  const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+  const __m256i nlo = _mm256_mullo_epi16(
+      _mm256_popcnt_epi16(_mm256_and_si256(sel, _mm256_set1_epi16(0xFF))), w);
+  __m256i incl = nb;
+  for (int t = 0; t < 4; ++t) {
+    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(k.shift[t]));
+    incl = _mm256_add_epi16(
+        incl, _mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(0xFFFFu << (1 << t)), idx, incl));
+  }
+  const __m512i p0 = _mm512_cvtepu16_epi32(_mm256_sub_epi16(incl, nb));
+  _mm512_store_si512(pl->pos0, p0);
+  _mm512_store_si512(pl->pos1, _mm512_add_epi32(p0, _mm512_cvtepu16_epi32(nlo)));
+  // (1 << w) - 1 per block, then per symbol byte, and-ed with the selection.
+  const __m128i lut = _mm_setr_epi8(0, 1, 3, 7, 15, 31, 63, 127, -1, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i fw = _mm512_castsi128_si512(_mm_shuffle_epi8(lut, _mm256_cvtepi16_epi8(w)));
+  alignas(32) uint64_t selq[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+  for (int q = 0; q < 4; ++q) {
+    const __m512i idx = _mm512_load_si512(k.spread[q]);
+    _mm512_store_si512(pl->m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
+  }
+  return static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+}
+
+// Codes of 16 blocks from 8 code bytes, as u16 lanes.
+inline __m256i Codes16(const uint8_t* c8) {
+  uint64_t c;
+  std::memcpy(&c, c8, 8);
+  const uint64_t lo = _pdep_u64(c & 0xFFFFFFFFu, 0x0F0F0F0F0F0F0F0Full);
+  const uint64_t hi = _pdep_u64(c >> 32, 0x0F0F0F0F0F0F0F0Full);
+  return _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
+}
+
+// Stats of 16 full blocks per step: non-zero masks by vptestmb, the OR of
+// each 16-byte lane by shifts, w by vplzcntd, the normative choice in u16
+// lanes.
+size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask) {
+  static const struct Idx {
+    alignas(64) uint8_t v[64];
+    Idx() {
+      for (int i = 0; i < 64; ++i) v[i] = static_cast<uint8_t>(16 * (i % 8));
+    }
+  } gather;
+  const __m512i gidx = _mm512_load_si512(gather.v);
+  const size_t groups = nfull / 16;
+  __m512i total = _mm512_setzero_si512();
+  for (size_t g = 0; g < groups; ++g) {
+    const uint8_t* s = sym + 256 * g;
+    __m512i o[4];
+    uint64_t km[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512i x = _mm512_loadu_si512(s + 64 * q);
+      km[q] = _mm512_test_epi8_mask(x, x);
+      __m512i t = _mm512_or_si512(x, _mm512_bsrli_epi128(x, 8));
+      t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 4));
+      t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 2));
+      o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 1));
+    }
+    const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
+    const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
+    const __m128i ors = _mm_unpacklo_epi64(_mm512_castsi512_si128(r1), _mm512_castsi512_si128(r2));
+    const __m256i w = _mm512_cvtepi32_epi16(_mm512_sub_epi32(
+        _mm512_set1_epi32(32), _mm512_lzcnt_epi32(_mm512_cvtepu8_epi32(ors))));
+    const __m256i masks = _mm256_set_epi64x(static_cast<long long>(km[3]), static_cast<long long>(km[2]),
+                                            static_cast<long long>(km[1]), static_cast<long long>(km[0]));
+    const __m256i dense = _mm256_slli_epi16(w, 4);
+    const __m256i msk = _mm256_add_epi16(_mm256_set1_epi16(kBlock),
+                                         _mm256_mullo_epi16(_mm256_popcnt_epi16(masks), w));
+    const __mmask16 use_mask = _mm256_cmplt_epu16_mask(msk, dense);
+    const __m256i c = _mm256_mask_add_epi16(w, use_mask, w, _mm256_set1_epi16(kMaskedCodeBase));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(code + 16 * g), _mm256_cvtepi16_epi8(c));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), masks);
+    total = _mm512_add_epi32(total, _mm512_cvtepu16_epi32(_mm256_min_epu16(msk, dense)));
+  }
+  size_t bits = static_cast<size_t>(_mm512_reduce_add_epi32(total));
+  return bits + StatsB2(sym + 256 * groups, nfull - 16 * groups, code + 16 * groups,
+                        mask + 16 * groups);
+}
+
+// Encoder values of whole groups of 16 full blocks (PackEncodeT's rule:
+// pext, shift to the bit offset, merge the previous partial byte).
+size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
+                    const uint16_t* mask, uint8_t* p, size_t* pos) {
+  const size_t groups = nfull / 16;
+  size_t ps = *pos;
+  Plan16 pl;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = _mm256_cvtepu8_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
+    const uint32_t bits = MakePlan16(codes, sel, &pl);
+    const uint8_t* s = sym + 256 * g;
+    for (int j = 0; j < 16; ++j) {
+      uint64_t x0, x1;
+      std::memcpy(&x0, s + 16 * j, 8);
+      std::memcpy(&x1, s + 16 * j + 8, 8);
+      const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
+      const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
+      const unsigned nlo = pl.pos1[j] - pl.pos0[j];
+      unsigned __int128 v = lo | (static_cast<unsigned __int128>(hi) << (nlo & 63) << (nlo & 64));
+      const size_t bp = ps + pl.pos0[j];
+      const unsigned sh = bp % 8;
+      uint8_t* o = p + bp / 8;
+      const uint8_t top = sh ? static_cast<uint8_t>(static_cast<uint64_t>(v >> 64) >> (64 - sh)) : 0;
+      v = (v << sh) | o[0];
+      std::memcpy(o, &v, 16);
+      o[16] = top;
+    }
+    ps += bits;
+  }
+  *pos = ps;
+  return 16 * groups;
+}
+
+// Decoder of whole groups of 16 full blocks: the masks of the group's
+// masked blocks are expanded into place (vpexpandw), the plan gives every
+// block's offsets and pdep masks, then two pdep per block.
+size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
+                   size_t* mi, uint8_t* sym) {
+  const size_t groups = nfull / 16;
+  size_t ps = *pos, m = *mi;
+  Plan16 pl;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = Codes16(src + 8 * g);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+    // Within the mask section (checked by the caller: 16 * nm <= 8 * plen).
+    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
+                                                win.p + 2 * m);
+    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
+    m += nmk;
+    const uint32_t bits = MakePlan16(codes, sel, &pl);
+    uint8_t* out = sym + 256 * g;
+    for (int j = 0; j < 16; ++j) {
+      const uint64_t lo = _pdep_u64(win.Peek(ps + pl.pos0[j]), pl.m[2 * j]);
+      const uint64_t hi = _pdep_u64(win.Peek(ps + pl.pos1[j]), pl.m[2 * j + 1]);
+      std::memcpy(out + 16 * j, &lo, 8);
+      std::memcpy(out + 16 * j + 8, &hi, 8);
+    }
+    ps += bits;
+  }
+  *pos = ps;
+  *mi = m;
+  return 16 * groups;
+}
 
 // ---- zigzag, zeros
 inline __m512i ZigZag64(__m512i x) {
@@ -320,7 +497,8 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 }
 
 const Kernels kAvx512Kernels = {
-    ZvcEncode, ZvcDecode, PackSizeT<StatsB2>, PackEncodeT<StatsB2>, PackDecodeB2,
+    ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeT<StatsAvx512, ValuesAvx512>,
+    PackDecodeT<GroupAvx512>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   TransposeB2,
     CountZeros,
 };
