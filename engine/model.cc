@@ -3,6 +3,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "weights/json_int.h"
+
 namespace dctcm {
 
 const Tensor& Model::tensor(const std::string& name) const {
@@ -22,9 +24,13 @@ Status ParseGraph(const std::string& text, const std::string& file,
     json g = json::parse(text);
     if (g.at("format") != "dctcm-graph" || g.at("version") != 1)
       return Error(file + ": graph: expected format dctcm-graph version 1");
-    m->in_h = g.at("input").at(0);
-    m->in_w = g.at("input").at(1);
-    m->in_c = g.at("input").at(2);
+    m->in_h = JsonInt(g.at("input").at(0));
+    m->in_w = JsonInt(g.at("input").at(1));
+    m->in_c = JsonInt(g.at("input").at(2));
+    // Bounds that keep every size computed below far from int overflow.
+    if (m->in_h < 1 || m->in_w < 1 || m->in_c < 1 || m->in_h > 16384 || m->in_w > 16384 ||
+        m->in_c > 65536)
+      return Error(file + ": graph: input shape out of range (1..16384 x 1..16384 x 1..65536)");
     for (int i = 0; i < 3; ++i)
       m->mean[i] = g.at("preprocess").at("mean").at(i).get<float>();
     m->labels = g.at("labels").get<std::vector<std::string>>();
@@ -51,12 +57,13 @@ Status ParseGraph(const std::string& text, const std::string& file,
       op.src_index = index[op.src];
       auto [ih, iw, ic] = shape[op.src];
       op.in_h = ih, op.in_w = iw, op.in_c = ic;
-      op.out_h = j.at("out").at(0);
-      op.out_w = j.at("out").at(1);
-      op.out_c = j.at("out").at(2);
+      op.out_h = JsonInt(j.at("out").at(0));
+      op.out_w = JsonInt(j.at("out").at(1));
+      op.out_c = JsonInt(j.at("out").at(2));
       if (op.kind == OpDesc::kConv || op.kind == OpDesc::kMaxPool) {
-        op.kh = j.at("kh"), op.kw = j.at("kw"), op.stride = j.at("stride");
-        for (int i = 0; i < 4; ++i) op.pad[i] = j.at("pad").at(i);
+        op.kh = JsonInt(j.at("kh")), op.kw = JsonInt(j.at("kw"));
+        op.stride = JsonInt(j.at("stride"));
+        for (int i = 0; i < 4; ++i) op.pad[i] = JsonInt(j.at("pad").at(i));
         if (op.kh < 1 || op.kw < 1 || op.stride < 1 || op.kh > 15 || op.kw > 15)
           return fail("kernel/stride out of range");
         for (int p : op.pad)
@@ -106,7 +113,8 @@ Status ParseGraph(const std::string& text, const std::string& file,
             b->second.dims != std::vector<int64_t>{op.out_c})
           return fail("tensor " + op.name + "/bias missing or wrong shape");
       }
-      if (op.out_h < 1 || op.out_w < 1 || op.out_c < 1 || op.out_c > 65536)
+      if (op.out_h < 1 || op.out_w < 1 || op.out_c < 1 || op.out_h > 65536 ||
+          op.out_w > 65536 || op.out_c > 65536)
         return fail("output shape out of range");
       index[op.name] = static_cast<int>(m->ops.size());
       shape[op.name] = {op.out_h, op.out_w, op.out_c};

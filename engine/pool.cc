@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/crc32c.h"
+#include "weights/json_int.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -68,19 +69,19 @@ Status ParseTuning(const std::string& text, const std::string& file, CodecConfig
       if (!codec::ParseMode(v.value("mode", "dctcm"), &p.mode)) return fail("unknown mode");
       if (p.mode == codec::Mode::kDctcm) {
         codec::DctParams& d = p.dct;
-        int L = v.at("L"), K = v.at("K");
+        int L = JsonInt(v.at("L")), K = JsonInt(v.at("K"));
         if ((L != 8 && L != 16 && L != 32 && L != 64) || K < 1 || K > L)
           return fail("L must be 8/16/32/64 and 1 <= K <= L");
         d.L = static_cast<uint8_t>(L);
         d.K = static_cast<uint8_t>(K);
         for (auto& s : v.at("steps")) {
-          int x = s;
+          int x = JsonInt(s);
           if (x < 1 || x > 255) return fail("step out of 1..255");
           d.steps.push_back(static_cast<uint16_t>(x));
         }
         if (!d.steps.empty() && d.steps.size() != d.K) return fail("need K steps");
         if (v.contains("perm")) {
-          for (auto& s : v.at("perm")) d.perm.push_back(s.get<uint16_t>());
+          for (auto& s : v.at("perm")) d.perm.push_back(JsonInt<uint16_t>(s));
           std::vector<uint16_t> sorted = d.perm;
           std::sort(sorted.begin(), sorted.end());
           for (size_t i = 0; i < sorted.size(); ++i)

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "weights/format.h"
+#include "weights/json_int.h"
 
 namespace dctcm {
 
@@ -50,7 +51,7 @@ Status ParseCalibration(const std::string& text, const std::string& name,
                    " (re-run dctcm calibrate)");
     c->weights_hash = std::stoull(h, nullptr, 16);
     c->method = j.at("method");
-    c->images = j.at("images");
+    c->images = JsonInt(j.at("images"));
     c->source = j.value("source", "");
     c->scales.clear();
     for (auto& [k, v] : j.at("scales").items()) {
