@@ -140,12 +140,30 @@ Status CompressedPool::Allocate(uint64_t size, const MapInfo& m, uint64_t* offse
     if (rest) free_[*offset + size] = rest;
     return Status::Ok();
   }
+  if (top_ + size > opt_.capacity && in_use_ + size <= opt_.capacity) {
+    // Fragmented: slide the live maps down in address order so that all free
+    // space is one block at the top. The capacity then limits the bytes
+    // stored (what peak_bytes() reports), not the first-fit allocator's luck.
+    std::vector<Entry*> order;
+    for (auto& [op, e] : live_) order.push_back(&e);
+    std::sort(order.begin(), order.end(),
+              [](const Entry* a, const Entry* b) { return a->offset < b->offset; });
+    UNPOISON(arena_.data(), arena_.size());
+    top_ = 0;
+    for (Entry* e : order) {
+      std::memmove(arena_.data() + top_, arena_.data() + e->offset, e->size);
+      e->offset = top_;
+      top_ += e->size;
+    }
+    free_.clear();
+    POISON(arena_.data(), arena_.size());
+    for (Entry* e : order) UNPOISON(arena_.data() + e->offset, e->size);
+  }
   if (top_ + size > opt_.capacity) {
     return Status(StatusCode::kPoolExhausted,
                   "pool exhausted storing layer '" + m.name + "': requested " +
                       std::to_string(size) + " bytes, capacity " + std::to_string(opt_.capacity) +
-                      ", in use " + std::to_string(in_use_) + ", peak " + std::to_string(peak_) +
-                      (top_ > in_use_ ? " (free space fragmented)" : ""));
+                      ", in use " + std::to_string(in_use_) + ", peak " + std::to_string(peak_));
   }
   *offset = top_;
   top_ += size;
