@@ -88,19 +88,24 @@ fetch_photos() {
 }
 
 calibrate() {
-  # The default int8 calibration: the first 100 lines of the shared subset's
-  # val.txt when present (evaluate with --skip 100), else the sample photos.
+  # The default int8 calibration and codec tuning: the first 100 lines of the
+  # shared subset's val.txt when present (evaluate with --skip 100), else the
+  # sample photos. Redone when missing or made for other weights.
   local cal=$CACHE/calibration.json
-  if [ -f "$cal" ] && "$DCTCM" classify --calib "$cal" --top 1 "$CACHE/photos/${PHOTOS[0]}" >/dev/null 2>&1; then
+  if [ -f "$cal" ] && grep -q '"codec"' "$cal" &&
+     "$DCTCM" classify --calib "$cal" --codec none --top 1 "$CACHE/photos/${PHOTOS[0]}" >/dev/null 2>&1; then
     return
   fi
   if [ -f "$DATA/val.txt" ]; then
-    log "calibrating int8 on the first 100 images of $DATA/val.txt"
-    "$DCTCM" calibrate --data "$DATA" --count 100 --out "$cal"
+    log "calibrating int8 and tuning DCT-CM on the first 100 images of $DATA/val.txt"
+    "$DCTCM" calibrate --data "$DATA" --count 100 --out "$cal.new"
+    "$DCTCM" tune --data "$DATA" --count 100 --calib "$cal.new" --out "$cal.new"
   else
-    log "calibrating int8 on the sample photos ($DATA not found)"
-    "$DCTCM" calibrate "$CACHE"/photos/* --out "$cal"
+    log "calibrating int8 and tuning DCT-CM on the sample photos ($DATA not found)"
+    "$DCTCM" calibrate "$CACHE"/photos/* --out "$cal.new"
+    "$DCTCM" tune "$CACHE"/photos/* --calib "$cal.new" --out "$cal.new"
   fi
+  mv "$cal.new" "$cal"
 }
 
 setup() {
@@ -116,6 +121,8 @@ case "${1:-demo}" in
   demo)
     setup
     "$DCTCM" classify
+    echo
+    "$DCTCM" traffic --codec dctcm
     ;;
   test)
     setup
