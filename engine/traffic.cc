@@ -12,16 +12,49 @@ namespace dctcm {
 const char* const kTrafficModel =
     "traffic model: each feature map is written once and read once per consumer; weights "
     "(int8 + int32 bias + fp32 scales) are read once per image per layer; the input image is "
-    "read once (int8, uncompressed); no on-chip reuse across layers";
+    "read once (int8, uncompressed); no on-chip reuse across layers, except that the global "
+    "average pool and the classifier run fused (the pooled vector is not a DRAM map)";
 
 TrafficReport BuildTrafficReport(const Network& net, const CompressedPool& pool, int images) {
+  return BuildTrafficReport(net.model(), pool.counters(), codec::ModeName(pool.options().codec.mode),
+                            pool.options().codec.tuning, double(pool.peak_bytes()), images);
+}
+
+nlohmann::json CountersToJson(const std::vector<MapCounters>& c) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& x : c)
+    a.push_back({x.ofmap_raw, x.ofmap_comp, x.ofmap_payload, x.ofmap_meta, x.ofmap_zeros,
+                 x.ifmap_raw, x.ifmap_comp, x.tiles[0], x.tiles[1], x.tiles[2],
+                 x.occupancy_after, x.stores, x.loads});
+  return a;
+}
+
+Status CountersFromJson(const nlohmann::json& j, std::vector<MapCounters>* c) {
+  c->clear();
+  try {
+    for (const auto& e : j) {
+      if (e.size() != 13) return Error("per-layer counters: 13 numbers expected");
+      MapCounters x;
+      uint64_t* f[13] = {&x.ofmap_raw, &x.ofmap_comp, &x.ofmap_payload, &x.ofmap_meta,
+                         &x.ofmap_zeros, &x.ifmap_raw, &x.ifmap_comp, &x.tiles[0], &x.tiles[1],
+                         &x.tiles[2], &x.occupancy_after, &x.stores, &x.loads};
+      for (int i = 0; i < 13; ++i) *f[i] = e.at(i).get<uint64_t>();
+      c->push_back(x);
+    }
+  } catch (const std::exception& e) {
+    return Error(std::string("per-layer counters: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+TrafficReport BuildTrafficReport(const Model& m, const std::vector<MapCounters>& cnt,
+                                 const std::string& codec_name, const std::string& tuning,
+                                 double peak_pool, int images) {
   TrafficReport r;
-  const Model& m = net.model();
-  r.codec = codec::ModeName(pool.options().codec.mode);
-  r.tuning = pool.options().codec.tuning;
+  r.codec = codec_name;
+  r.tuning = tuning;
   r.images = images;
   const double n = std::max(1, images);
-  const auto& cnt = pool.counters();
   double ratio_sum = 0;
   for (size_t i = 0; i < m.ops.size(); ++i) {
     const OpDesc& op = m.ops[i];
@@ -40,9 +73,6 @@ TrafficReport BuildTrafficReport(const Network& net, const CompressedPool& pool,
     }
     if (op.src_index < 0) {  // the network input, read once
       row.ifmap_raw = row.ifmap_comp = double(op.in_h) * op.in_w * op.in_c;
-    }
-    if (op.kind == OpDesc::kFc) {  // the pooled vector (uint8), on chip in our model? no: read once
-      row.ifmap_raw = row.ifmap_comp = op.in_c;
     }
     if (i < cnt.size()) {
       const MapCounters& c = cnt[i];
@@ -85,7 +115,7 @@ TrafficReport BuildTrafficReport(const Network& net, const CompressedPool& pool,
   r.ratio_total = r.total.ofmap_comp ? r.total.ofmap_raw / r.total.ofmap_comp : 0;
   r.total.ratio = r.ratio_total;
   r.ratio_mean = r.maps ? ratio_sum / r.maps : 0;
-  r.peak_pool = pool.peak_bytes();
+  r.peak_pool = peak_pool;
   r.total.peak_pool = r.peak_pool;
   return r;
 }

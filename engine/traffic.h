@@ -4,7 +4,8 @@
 // Traffic model (printed in every report's header): each feature map is
 // written once and read once per consumer; weights (int8 + int32 bias + fp32
 // per-channel scales) are read once per image per layer; the input image is
-// read once (int8, uncompressed); nothing is reused on chip across layers.
+// read once (int8, uncompressed); nothing is reused on chip across layers,
+// except that the global average pool and the classifier run fused.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,13 @@ struct TrafficReport {
 
 // `images`: images run since the pool's counters were reset.
 TrafficReport BuildTrafficReport(const Network& net, const CompressedPool& pool, int images);
+// The same from raw counters (e.g. summed over shards by `dctcm merge`).
+TrafficReport BuildTrafficReport(const Model& model, const std::vector<MapCounters>& counters,
+                                 const std::string& codec, const std::string& tuning,
+                                 double peak_pool, int images);
+// Integer counters <-> JSON (shard files).
+nlohmann::json CountersToJson(const std::vector<MapCounters>& c);
+Status CountersFromJson(const nlohmann::json& j, std::vector<MapCounters>* c);
 std::string FormatTrafficTable(const TrafficReport& r);
 std::string FormatTrafficCsv(const TrafficReport& r);
 nlohmann::json TrafficToJson(const TrafficReport& r);

@@ -13,6 +13,21 @@ namespace {
 
 using nlohmann::json;
 
+json TrafficReportJson(const std::vector<TrafficReport>& reports, const json& config) {
+  json j;
+  if (reports.size() == 1) {
+    j = TrafficToJson(reports[0]);
+  } else {
+    j["codecs"] = json::object();
+    for (auto& r : reports) j["codecs"][r.codec] = TrafficToJson(r);
+    j["traffic_model"] = kTrafficModel;
+  }
+  j["schema_version"] = 1;
+  j["kind"] = "traffic";
+  j["config"] = config;
+  return j;
+}
+
 int Fail(const Status& st) {
   std::fprintf(stderr, "dctcm: error: %s\n", st.message().c_str());
   return st.exit_code() ? st.exit_code() : 1;
@@ -62,7 +77,11 @@ int CmdTraffic(int argc, char** argv) {
            {"json", true, "write the report as JSON to FILE (docs/TRAFFIC.md)"},
            {"plot", true, "draw raw vs compressed bytes and the ratio per layer into F.png"},
            {"dump-maps", true, "write every stored map of the first image to DIR/*.dmap"},
-           {"quiet", false, "no per-layer table on stdout (summary only)"}})
+           {"quiet", false, "no per-layer table on stdout (summary only)"},
+           {"report-format", true, "table | csv | json: format of the report on stdout or --report-file"},
+           {"report-file", true, "write the report (in --report-format) to FILE instead of stdout"},
+           {"shard", true, "k/N: run item i of the sorted list when i mod N == k; --json then writes "
+                           "raw counts for dctcm merge (default: SLURM_ARRAY_TASK_ID/COUNT)"}})
     spec.push_back(f);
   Args a;
   Status st = a.Parse(argc, argv, spec);
@@ -83,10 +102,27 @@ int CmdTraffic(int argc, char** argv) {
   std::vector<DatasetItem> items;
   bool labelled = false;
   if (st.ok()) st = ListInputs(a, &items, &labelled);
+  ShardSpec shard;
+  if (st.ok()) st = ParseShard(a.str("shard"), &shard);
+  const std::string fmt = a.str("report-format", "table");
+  if (st.ok() && fmt != "table" && fmt != "csv" && fmt != "json")
+    st = UsageError("--report-format: expected table, csv or json, found '" + fmt + "'");
+  if (st.ok() && shard.active() && a.str("codec", "dctcm") == "all")
+    st = UsageError("--shard runs one codec per job (not --codec all)");
   if (!st.ok()) return Fail(st);
+  uint64_t list_hash = 0;
+  size_t list_count = 0;
+  if (shard.active()) {
+    SelectShard(shard, &items, &list_hash, &list_count);
+  } else {
+    std::vector<DatasetItem> copy = items;
+    SelectShard(shard, &copy, &list_hash, &list_count);
+  }
   std::vector<std::string> codecs;
   if (a.str("codec", "dctcm") == "all") codecs = {"raw", "zvc", "rle", "csc", "pzvc", "dctcm"};
   else codecs = {a.str("codec", "dctcm")};
+  json config;
+  std::vector<json> shard_json;
 
   std::vector<TrafficReport> reports;
   int failed = 0;
@@ -117,12 +153,28 @@ int CmdTraffic(int argc, char** argv) {
     if (!st.ok()) return Fail(st);
     dumped = true;
     failed = r.n_failed;
-    Network* net = s.network(batch) ? s.network(batch) : s.network(1);
-    if (!net) return Fail(Error("no image could be run"));
-    TrafficReport rep = BuildTrafficReport(*net, *s.pool(), r.n);
+    config = ConfigJson(s, batch);
+    config["codec"] = a.str("codec", "dctcm");
+    config["data"] = a.str("data"), config["labels"] = a.str("labels");
+    config["skip"] = a.str("skip"), config["limit"] = a.str("limit");
+    if (shard.active()) {
+      shard_json.push_back({{"schema_version", 1}, {"kind", "traffic-shard"}, {"config", config},
+                            {"shard", shard.index}, {"shards", shard.count},
+                            {"list_hash", HashHex(list_hash)}, {"list_count", list_count},
+                            {"codec", c}, {"tuning", s.pool()->options().codec.tuning},
+                            {"counts", {{"images", r.n}, {"failed", r.n_failed},
+                                        {"top1_hits", r.top1}, {"top5_hits", r.top5},
+                                        {"labelled", labelled},
+                                        {"peak_pool_bytes", s.pool()->peak_bytes()},
+                                        {"layers", CountersToJson(s.pool()->counters())}}}});
+    }
+    TrafficReport rep = BuildTrafficReport(s.model(), s.pool()->counters(), c,
+                                           s.pool()->options().codec.tuning,
+                                           double(s.pool()->peak_bytes()), r.n);
     rep.calibration = s.calibration().path;
     if (labelled) rep.top1 = r.top1, rep.top5 = r.top5, rep.n = r.n;
-    if (!a.has("quiet") && codecs.size() == 1) std::printf("%s", FormatTrafficTable(rep).c_str());
+    if (!a.has("quiet") && codecs.size() == 1 && fmt == "table" && !a.has("report-file"))
+      std::printf("%s", FormatTrafficTable(rep).c_str());
     reports.push_back(std::move(rep));
   }
   if (codecs.size() > 1) {
@@ -155,18 +207,32 @@ int CmdTraffic(int argc, char** argv) {
     if (r.top1 >= 0) std::printf(", top-1 %.3f%% (%d images)", 100.0 * r.top1 / std::max(1, r.n), r.n);
     std::printf("\n");
   }
+  const json full = TrafficReportJson(reports, config);
   if (a.has("json")) {
-    json j;
-    if (reports.size() == 1) {
-      j = TrafficToJson(reports[0]);
+    st = WriteJsonFile(a.str("json"), shard.active() ? shard_json[0] : full);
+    if (!st.ok()) return Fail(st);
+  }
+  if (fmt != "table" || a.has("report-file")) {
+    std::string text;
+    if (fmt == "json") {
+      text = full.dump(1) + "\n";
+    } else if (fmt == "csv") {
+      bool first = true;
+      for (auto& r : reports) {
+        std::string c = FormatTrafficCsv(r);
+        text += first ? c : c.substr(c.find('\n') + 1);
+        first = false;
+      }
     } else {
-      j["codecs"] = json::object();
-      for (auto& r : reports) j["codecs"][r.codec] = TrafficToJson(r);
-      j["traffic_model"] = kTrafficModel;
+      for (auto& r : reports) text += FormatTrafficTable(r);
     }
-    std::ofstream f(a.str("json"));
-    f << j.dump(1) << "\n";
-    if (!f) return Fail(Error(a.str("json") + ": cannot write"));
+    if (a.has("report-file")) {
+      std::ofstream f(a.str("report-file"));
+      f << text;
+      if (!f) return Fail(Error(a.str("report-file") + ": cannot write"));
+    } else {
+      std::fputs(text.c_str(), stdout);
+    }
   }
   if (a.has("csv")) {
     std::ofstream f(a.str("csv"));
@@ -246,6 +312,157 @@ int CmdTune(int argc, char** argv) {
   if (!st.ok()) return Fail(st);
   std::printf("wrote %s: %s\n", out.c_str(), r.summary.c_str());
   return 0;
+}
+
+}  // namespace dctcm
+
+namespace dctcm {
+
+int CmdMerge(int argc, char** argv) {
+  std::vector<FlagSpec> spec = {
+      {"json", true, "write the merged report as JSON to FILE (same keys as a single run)"},
+      {"csv", true, "traffic: write the merged per-layer table as CSV to FILE"},
+      {"weights", true, "traffic: weight file for the layer shapes (default: the shards' weight file)"},
+      {"quiet", false, "traffic: summary line only"}};
+  Args a;
+  Status st = a.Parse(argc, argv, spec);
+  if (a.help()) {
+    std::printf("%s", FormatHelp("dctcm merge SHARD.json ... [options]",
+                                 "Sums the raw counts that `validate --shard k/N --json F` or\n"
+                                 "`traffic --shard k/N --json F` wrote, after checking that all N shards\n"
+                                 "are there once, with the same configuration and image list, and prints\n"
+                                 "what a single run over the whole list would.",
+                                 spec).c_str());
+    return 0;
+  }
+  if (st.ok() && a.positional().empty()) st = UsageError("merge needs shard JSON files");
+  if (!st.ok()) return Fail(st);
+  std::vector<json> shards;
+  for (const auto& f : a.positional()) {
+    std::ifstream in(f);
+    if (!in) return Fail(UsageError(f + ": cannot open shard file"));
+    try {
+      shards.push_back(json::parse(in));
+    } catch (const std::exception& e) {
+      return Fail(Error(f + ": not a JSON shard file: " + e.what()));
+    }
+  }
+  auto comparable = [](json c) {
+    c.erase("threads");
+    c.erase("batch");
+    return c;
+  };
+  std::string kind, list_hash;
+  int count = -1;
+  json config;
+  std::vector<int> seen;
+  try {
+    for (size_t i = 0; i < shards.size(); ++i) {
+      const json& s = shards[i];
+      const std::string& f = a.positional()[i];
+      std::string k = s.value("kind", "");
+      if (k != "validate-shard" && k != "traffic-shard")
+        return Fail(Error(f + ": not a shard file (kind '" + k + "')"));
+      if (s.value("schema_version", 0) != 1) return Fail(Error(f + ": unsupported schema_version"));
+      if (i == 0) {
+        kind = k, list_hash = s.at("list_hash"), count = s.at("shards"), config = s.at("config");
+        seen.assign(count, 0);
+      }
+      if (k != kind) return Fail(Error(f + ": mixes " + k + " with " + kind));
+      if (s.at("list_hash") != list_hash)
+        return Fail(Error(f + ": image list differs (hash " + s.at("list_hash").get<std::string>() +
+                          ", first shard " + list_hash + ")"));
+      if (s.at("shards") != count)
+        return Fail(Error(f + ": shard count " + s.at("shards").dump() + ", first shard " +
+                          std::to_string(count)));
+      if (comparable(s.at("config")) != comparable(config))
+        return Fail(Error(f + ": configuration differs from " + a.positional()[0] + ": " +
+                          comparable(s.at("config")).dump() + " vs " + comparable(config).dump()));
+      int idx = s.at("shard");
+      if (idx < 0 || idx >= count) return Fail(Error(f + ": shard index out of range"));
+      if (seen[idx]++) return Fail(Error(f + ": shard " + std::to_string(idx) + " given twice"));
+    }
+  } catch (const std::exception& e) {
+    return Fail(Error(std::string("malformed shard file: ") + e.what()));
+  }
+  std::string missing;
+  for (int i = 0; i < count; ++i)
+    if (!seen[i]) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+  if (!missing.empty())
+    return Fail(Error("missing shard(s) " + missing + " of " + std::to_string(count)));
+
+  if (kind == "validate-shard") {
+    ValidateCounts c;
+    for (const auto& s : shards) {
+      const json& k = s.at("counts");
+      c.images += k.at("images").get<int>();
+      c.failed += k.at("failed").get<int>();
+      c.top1 += k.at("top1_hits").get<int>();
+      c.top5 += k.at("top5_hits").get<int>();
+      c.seconds += k.at("seconds").get<double>();
+      for (const auto& f : s.at("failed")) c.failures.push_back(f);
+    }
+    std::printf("%s\n", ValidateSummaryLine(c).c_str());
+    if (a.has("json")) {
+      st = WriteJsonFile(a.str("json"), ValidateJson(c, config));
+      if (!st.ok()) return Fail(st);
+    }
+    return c.failed ? 4 : 0;
+  }
+
+  // Traffic: sum the integer counters; the model gives the layer shapes.
+  Model model;
+  st = LoadModel(a.str("weights", config.value("weights", DefaultWeightsPath())), &model);
+  if (!st.ok()) return Fail(st);
+  if (HashHex(model.weights_hash) != config.value("weights_hash", ""))
+    return Fail(Error(model.path + ": weight hash " + HashHex(model.weights_hash) +
+                      " differs from the shards' " + config.value("weights_hash", "")));
+  std::vector<MapCounters> sum;
+  int images = 0, failed = 0, top1 = 0, top5 = 0;
+  bool labelled = false;
+  double peak = 0;
+  for (const auto& s : shards) {
+    const json& k = s.at("counts");
+    std::vector<MapCounters> c;
+    st = CountersFromJson(k.at("layers"), &c);
+    if (!st.ok()) return Fail(st);
+    if (sum.size() < c.size()) sum.resize(c.size());
+    for (size_t i = 0; i < c.size(); ++i) {
+      MapCounters& d = sum[i];
+      d.ofmap_raw += c[i].ofmap_raw, d.ofmap_comp += c[i].ofmap_comp;
+      d.ofmap_payload += c[i].ofmap_payload, d.ofmap_meta += c[i].ofmap_meta;
+      d.ofmap_zeros += c[i].ofmap_zeros, d.ifmap_raw += c[i].ifmap_raw;
+      d.ifmap_comp += c[i].ifmap_comp;
+      for (int t = 0; t < 3; ++t) d.tiles[t] += c[i].tiles[t];
+      d.occupancy_after = std::max(d.occupancy_after, c[i].occupancy_after);
+      d.stores += c[i].stores, d.loads += c[i].loads;
+    }
+    images += k.at("images").get<int>();
+    failed += k.at("failed").get<int>();
+    top1 += k.at("top1_hits").get<int>();
+    top5 += k.at("top5_hits").get<int>();
+    labelled = k.at("labelled").get<bool>();
+    peak = std::max(peak, k.at("peak_pool_bytes").get<double>());
+  }
+  TrafficReport rep = BuildTrafficReport(model, sum, shards[0].at("codec"),
+                                         shards[0].value("tuning", ""), peak, images);
+  if (labelled) rep.top1 = top1, rep.top5 = top5, rep.n = images;
+  if (a.has("quiet")) {
+    std::printf("codec %s: %d maps, ratio total %.3fx, mean %.3fx\n", rep.codec.c_str(), rep.maps,
+                rep.ratio_total, rep.ratio_mean);
+  } else {
+    std::printf("%s", FormatTrafficTable(rep).c_str());
+  }
+  if (a.has("json")) {
+    st = WriteJsonFile(a.str("json"), TrafficReportJson({rep}, config));
+    if (!st.ok()) return Fail(st);
+  }
+  if (a.has("csv")) {
+    std::ofstream f(a.str("csv"));
+    f << FormatTrafficCsv(rep);
+    if (!f) return Fail(Error(a.str("csv") + ": cannot write"));
+  }
+  return failed ? 4 : 0;
 }
 
 }  // namespace dctcm

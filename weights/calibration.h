@@ -20,6 +20,7 @@ struct Calibration {
   std::map<std::string, float> scales;
   std::string codec_json;            // tuning (dctcm tune), raw JSON object text; empty if none
   std::string path;                  // where it was read from
+  uint64_t file_hash = 0;            // FNV-1a 64 of the file's bytes (set by the reader)
 };
 
 Status WriteCalibration(const std::string& path, const Calibration& c);
