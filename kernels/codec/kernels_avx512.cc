@@ -233,14 +233,36 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
   return 16 * groups;
 }
 
-// Decoder of whole groups of 16 full blocks: the masks of the group's
-// masked blocks are expanded into place (vpexpandw), the plan gives every
-// block's offsets and pdep masks, then two pdep per block.
+// Decoder of whole groups of 16 full blocks, two blocks per zmm. The
+// masks of the group's masked blocks are expanded into place (vpexpandw);
+// a prefix sum of the block bits gives each block's bit offset. Per pair
+// of blocks: one 64-byte window (their bits span at most 7 + 256 bits), 32
+// u16 lanes = the 16 value slots of each block, slot i of a block at bit
+// base + i*w: vpermb gathers the two bytes holding it, vpsrlvw aligns it,
+// and-ing keeps w bits, vpmovwb packs and vpexpandb puts the non-zeros of
+// masked blocks in place (identity for dense ones; w = 0 gives zeros).
+struct PairConsts {
+  alignas(64) uint16_t lane[32];     // 0..31
+  alignas(32) uint8_t dup_even[32];  // u16 lane 2k+1 <- lane 2k (per 128 bits)
+  PairConsts() {
+    for (int L = 0; L < 32; ++L) lane[L] = static_cast<uint16_t>(L);
+    for (int i = 0; i < 32; ++i) {
+      const int b = i % 16;
+      dup_even[i] = static_cast<uint8_t>((b / 4) * 4 + b % 2);
+    }
+  }
+};
+
 size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
                    size_t* mi, uint8_t* sym) {
+  static const PairConsts kc;
   const size_t groups = nfull / 16;
   size_t ps = *pos, m = *mi;
-  Plan16 pl;
+  const __m512i lane = _mm512_load_si512(kc.lane);
+  const __m256i dup_even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.dup_even));
+  const __m512i ones = _mm512_set1_epi16(1);
+  alignas(32) uint16_t ws[16];
+  alignas(32) uint16_t selv[16];
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = Codes16(src + 8 * g);
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
@@ -250,15 +272,56 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
                                                 win.p + 2 * m);
     const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
     m += nmk;
-    const uint32_t bits = MakePlan16(codes, sel, &pl);
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+    __m256i incl = nb;
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFE, _mm256_setr_epi16(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFC, _mm256_setr_epi16(0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFF0, _mm256_setr_epi16(0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFF00, _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7), incl));
+    // Bit offsets relative to byte ps / 8; pair window = byte of its even block.
+    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
+                                       _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
+    const __m256i wbyte = _mm256_shuffle_epi8(_mm256_srli_epi16(e, 3), dup_even);
+    const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wbyte, 3));
+    const __m512i pk = _mm512_castsi256_si512(_mm256_or_si256(rel, _mm256_slli_epi16(w, 12)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ws), wbyte);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selv), sel);
+    const size_t gbyte = ps / 8;
     uint8_t* out = sym + 256 * g;
-    for (int j = 0; j < 16; ++j) {
-      const uint64_t lo = _pdep_u64(win.Peek(ps + pl.pos0[j]), pl.m[2 * j]);
-      const uint64_t hi = _pdep_u64(win.Peek(ps + pl.pos1[j]), pl.m[2 * j + 1]);
-      std::memcpy(out + 16 * j, &lo, 8);
-      std::memcpy(out + 16 * j + 8, &hi, 8);
+    for (int k = 0; k < 8; ++k) {
+      // vpexpandb takes its source bytes in order: lanes [0, pe) hold the
+      // even block's slots, lanes from pe the odd block's.
+      uint32_t sp;
+      std::memcpy(&sp, selv + 2 * k, 4);
+      const __m512i pe = _mm512_set1_epi16(static_cast<int16_t>(__builtin_popcount(sp & 0xFFFF)));
+      const __mmask32 odd = _mm512_cmpge_epu16_mask(lane, pe);
+      const __m512i b = _mm512_permutexvar_epi16(
+          _mm512_mask_add_epi16(_mm512_set1_epi16(static_cast<int16_t>(2 * k)), odd,
+                                _mm512_set1_epi16(static_cast<int16_t>(2 * k)), ones),
+          pk);
+      const __m512i wv = _mm512_srli_epi16(b, 12);
+      const __m512i slot = _mm512_mask_sub_epi16(lane, odd, lane, pe);
+      const __m512i bit = _mm512_add_epi16(_mm512_and_si512(b, _mm512_set1_epi16(0xFFF)),
+                                           _mm512_mullo_epi16(slot, wv));
+      const __m512i q = _mm512_srli_epi16(bit, 3);
+      const __m512i idx = _mm512_add_epi16(_mm512_mullo_epi16(q, _mm512_set1_epi16(0x101)),
+                                           _mm512_set1_epi16(0x100));
+      const size_t start = gbyte + ws[2 * k];
+      __m512i wnd;
+      if (__builtin_expect(start + 64 <= win.plen, 1)) {
+        wnd = _mm512_loadu_si512(win.p + start);
+      } else {
+        wnd = _mm512_maskz_loadu_epi8(start < win.plen ? Prefix(win.plen - start) : 0,
+                                      win.p + (start < win.plen ? start : 0));
+      }
+      __m512i v = _mm512_permutexvar_epi8(idx, wnd);
+      v = _mm512_srlv_epi16(v, _mm512_and_si512(bit, _mm512_set1_epi16(7)));
+      v = _mm512_and_si512(v, _mm512_sub_epi16(_mm512_sllv_epi16(ones, wv), ones));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * k),
+                          _mm256_maskz_expand_epi8(sp, _mm512_cvtepi16_epi8(v)));
     }
-    ps += bits;
+    ps += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
   }
   *pos = ps;
   *mi = m;
