@@ -328,6 +328,55 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
   return 16 * groups;
 }
 
+// ---- plane transpose: 16x16 byte tiles (four rows per zmm, two vpermt2b
+// stages), the edges by the 8x8 SSE tiles.
+struct Tr16Consts {
+  alignas(64) uint8_t lo[64], hi[64];  // (col c, row r) <- a[r/4] lane r%4 byte c
+  Tr16Consts() {
+    for (int c = 0; c < 8; ++c)
+      for (int r = 0; r < 8; ++r) {
+        lo[8 * c + r] = static_cast<uint8_t>((r / 4) * 64 + (r % 4) * 16 + c);
+        hi[8 * c + r] = static_cast<uint8_t>((r / 4) * 64 + (r % 4) * 16 + c + 8);
+      }
+  }
+};
+
+void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  static const Tr16Consts kt;
+  const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
+  const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);
+  for (size_t r0 = 0; r0 < r16; r0 += 16) {
+    for (size_t c0 = 0; c0 < c16; c0 += 16) {
+      __m512i a[4];
+      for (int q = 0; q < 4; ++q) {
+        const uint8_t* s = src + (r0 + 4 * q) * cols + c0;
+        __m512i x = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+        x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + cols)), 1);
+        x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 2 * cols)), 2);
+        a[q] = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * cols)), 3);
+      }
+      // qword c of t: column c (or c + 8) of rows 0..7 (t0, t1) / 8..15 (t2, t3).
+      const __m512i t0 = _mm512_permutex2var_epi8(a[0], ilo, a[1]);
+      const __m512i t1 = _mm512_permutex2var_epi8(a[0], ihi, a[1]);
+      const __m512i t2 = _mm512_permutex2var_epi8(a[2], ilo, a[3]);
+      const __m512i t3 = _mm512_permutex2var_epi8(a[2], ihi, a[3]);
+      // Lane l of u: columns 2l (lo), 2l+1 (hi), 8+2l, 8+2l+1.
+      const __m512i u[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
+                            _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
+      for (int q = 0; q < 4; ++q) {
+        const size_t c = c0 + (q & 1) + 8 * (q >> 1);
+        uint8_t* d = dst + c * rows + r0;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm512_castsi512_si128(u[q]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 2 * rows), _mm512_extracti32x4_epi32(u[q], 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 4 * rows), _mm512_extracti32x4_epi32(u[q], 2));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 6 * rows), _mm512_extracti32x4_epi32(u[q], 3));
+      }
+    }
+  }
+  if (c16 < cols) TransposeRange(src, rows, cols, dst, 0, r16, c16, cols);
+  if (r16 < rows) TransposeRange(src, rows, cols, dst, r16, rows, 0, cols);
+}
+
 // ---- zigzag, zeros
 inline __m512i ZigZag64(__m512i x) {
   return _mm512_xor_si512(_mm512_add_epi8(x, x), _mm512_movm_epi8(_mm512_movepi8_mask(x)));
@@ -562,7 +611,7 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeT<StatsAvx512, ValuesAvx512>,
     PackDecodeT<GroupAvx512>,
-    ZigZag,    UnZigZag,  DctForward, DctInverse,   TransposeB2,
+    ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
     CountZeros,
 };
 
