@@ -197,12 +197,18 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
                         mask + 16 * groups);
 }
 
-// Encoder values of whole groups of 16 full blocks (PackEncodeT's rule:
-// pext, shift to the bit offset, merge the previous partial byte).
+// Encoder values of whole groups of 16 full blocks: the bytes PackEncodeT
+// writes, with the partial byte carried in a register. A block's values
+// V (pext of each half) are shifted to the block's bit offset s < 8 and
+// stored as 17 bytes from its first byte, OR-ed with the carry (the bits
+// already in that byte). The next carry is the block's last partial byte,
+// which only depends on the previous carry when the block ends in its
+// first byte: the carried dependency is one OR and one select per block.
 size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
   const size_t groups = nfull / 16;
   size_t ps = *pos;
+  uint64_t carry = p[ps / 8] & ((1u << (ps % 8)) - 1);
   Plan16 pl;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
@@ -217,15 +223,23 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
       std::memcpy(&x1, s + 16 * j + 8, 8);
       const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
       const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
-      const unsigned nlo = pl.pos1[j] - pl.pos0[j];
-      unsigned __int128 v = lo | (static_cast<unsigned __int128>(hi) << (nlo & 63) << (nlo & 64));
+      const unsigned nlo = pl.pos1[j] - pl.pos0[j];  // 0..64
+      const unsigned nb = (j < 15 ? pl.pos0[j + 1] : bits) - pl.pos0[j];
+      const uint64_t v0 = lo | (nlo < 64 ? hi << nlo : 0);
+      const uint64_t v1 = nlo == 64 ? hi : (hi >> 1) >> (63 - nlo);
       const size_t bp = ps + pl.pos0[j];
       const unsigned sh = bp % 8;
+      const uint64_t t0 = v0 << sh;
+      const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> (63 - sh));
+      const uint64_t t2 = (v1 >> 1) >> (63 - sh);
       uint8_t* o = p + bp / 8;
-      const uint8_t top = sh ? static_cast<uint8_t>(static_cast<uint64_t>(v >> 64) >> (64 - sh)) : 0;
-      v = (v << sh) | o[0];
-      std::memcpy(o, &v, 16);
-      o[16] = top;
+      const uint64_t w0 = t0 | carry;
+      std::memcpy(o, &w0, 8);
+      std::memcpy(o + 8, &t1, 8);
+      o[16] = static_cast<uint8_t>(t2);
+      const unsigned k = (sh + nb) / 8;  // byte of the next block's first bit
+      const uint64_t wk = k < 8 ? w0 : k < 16 ? t1 : t2;
+      carry = (wk >> (8 * (k % 8))) & 0xFF;
     }
     ps += bits;
   }
