@@ -295,6 +295,9 @@ TEST(Codec, DctRoundTripAccuracy) {
 // Two pixels of four channels (FORMAT.md §7.2): channel planes 5 6 | 0 0 |
 // 0 1 | 7 0, one masked block of width 3.
 #define GOLDEN_PZVC_PLANAR "4443544d0305000401000000010000000200000004000000001000000000000004000040" "0a63750e"
+// 32 pixels of one channel (FORMAT.md §7.3): two masked blocks, their masks
+// first in the bit stream (version 3), then their values.
+#define GOLDEN_PZVC_MASKS_FIRST "4443544d0305000401000000010000002000000001000000004000000000000006000040" "9a018000049d"
 #define GOLDEN_DCT_OUT {13, 10, 6, 2, 1, 1, 1, 1}
 #define GOLDEN_CS8 577385943LL
 #define GOLDEN_CS16 295876693LL
@@ -348,6 +351,22 @@ TEST(Codec, GoldenStreams) {
       std::vector<uint8_t> back(8);
       ASSERT_EQ(v->decode(e2.data(), e2.size(), back.data(), 8, nullptr), Error::kOk);
       EXPECT_EQ(back, two);
+    }
+  }
+  {
+    std::vector<uint8_t> col(32, 0);
+    col[0] = 5;
+    col[15] = 3;
+    col[16 + 10] = 2;
+    MapDesc d3{1, 1, 32, 1, false};
+    EncodeParams p3;
+    p3.mode = Mode::kPzvc;
+    for (const Variant* v : Supported()) {
+      const auto e3 = EncodeOrDie(*v, col, d3, p3);
+      EXPECT_EQ(Hex(e3), GOLDEN_PZVC_MASKS_FIRST);
+      std::vector<uint8_t> back(32);
+      ASSERT_EQ(v->decode(e3.data(), e3.size(), back.data(), 32, nullptr), Error::kOk);
+      EXPECT_EQ(back, col);
     }
   }
   auto enc = EncodeOrDie(Scalar(), px, d, p);
