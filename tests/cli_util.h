@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace dctcm::test {
@@ -32,7 +33,9 @@ inline std::string ReadText(const std::string& path) {
 
 inline CliResult RunCli(const std::vector<std::string>& args) {
   static int counter = 0;
-  const std::string base = ::testing::TempDir() + "/cli" + std::to_string(++counter);
+  // The pid keeps parallel ctest processes (one per test) apart.
+  const std::string base = ::testing::TempDir() + "/cli" + std::to_string(getpid()) + "_" +
+                           std::to_string(++counter);
   std::string cmd = ShellQuote(DCTCM_BINARY);
   for (const auto& a : args) cmd += " " + ShellQuote(a);
   cmd += " >" + ShellQuote(base + ".out") + " 2>" + ShellQuote(base + ".err");
