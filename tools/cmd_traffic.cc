@@ -263,7 +263,7 @@ int CmdTune(int argc, char** argv) {
            {"count", true, "calibration images: the first N of the list (default 100)"},
            {"out", true, "calibration file to write with the tuning (default: overwrite --calib)"},
            {"agreement", true, "minimum top-1 agreement with int8 on the calibration images (default 0.99)"},
-           {"max-kl", true, "maximum mean KL divergence from int8 (default 0.02)"},
+           {"max-kl", true, "maximum mean KL divergence from int8 (default 0.004)"},
            {"map-images", true, "images whose maps size the candidates (default 8)"},
            {"sens-images", true, "images that measure each candidate's effect (default 8)"},
            {"verbose", false, "print the search and the per-layer choices"}})
@@ -282,7 +282,7 @@ int CmdTune(int argc, char** argv) {
   TuneOptions to;
   if (st.ok()) st = a.Int("count", 100, &count);
   if (st.ok()) st = a.Double("agreement", 0.99, &to.min_agreement);
-  if (st.ok()) st = a.Double("max-kl", 0.02, &to.max_mean_kl);
+  if (st.ok()) st = a.Double("max-kl", 0.004, &to.max_mean_kl);
   if (st.ok()) st = a.Int("map-images", 8, &to.map_images);
   if (st.ok()) st = a.Int("sens-images", 8, &to.sens_images);
   if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1))
