@@ -383,6 +383,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
   // Stream-order symbols: channel planes (§5.4) and group-major DCT planes.
   Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf dplanes(lo.mode == Mode::kDctcm ? tile_n : 0);
+  Buf penc(lo.mode == Mode::kPzvc ? PackCodeBytes(tile_n) + tile_n : 0);
   DctPlan plan;
   if (lo.mode == Mode::kDctcm)
     MakeDctPlan(lo.L, lo.K, lo.steps, desc.is_signed, static_cast<int>(C), &plan);
@@ -438,7 +439,10 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
             k.transpose(ls, npix, C, planes.get());
             ls = planes.get();
           }
-          psize = k.pzvc_size(ls, n);
+          // pzvc mode codes the tile right away (into penc) instead of
+          // sizing it first: one pass instead of two.
+          psize = lo.mode == Mode::kPzvc ? k.pzvc_encode(ls, n, penc.get())
+                                         : k.pzvc_size(ls, n);
         }
         const uint8_t* ds = sym.get();  // DCT symbols in stream order
         size_t dsize = SIZE_MAX, sn = 0;
@@ -478,6 +482,8 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         if (room < size) return Error::kDstTooSmall;
         if (kind == kTileRaw) {
           std::memcpy(out, ts, n);
+        } else if (lo.mode == Mode::kPzvc) {
+          std::memcpy(out, penc.get(), size);
         } else if (lo.mode == Mode::kDctcm && kind == kTileCoded) {
           k.pzvc_encode(ds, sn, out);
         } else {

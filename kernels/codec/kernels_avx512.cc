@@ -94,7 +94,7 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // low and high 8 symbols, and the pdep/pext masks (the selected bytes'
 // low w bits) of each half.
 struct Plan16 {
-  alignas(64) uint32_t pos0[16];
+  alignas(64) uint32_t pos0[16 + 16];  // pos0[16]: the 16 blocks' bits
   alignas(64) uint32_t pos1[16];
   alignas(64) uint64_t m[32];  // block j: m[2j] symbols 0..7, m[2j+1] 8..15
 };
@@ -139,7 +139,9 @@ inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl) {
     const __m512i idx = _mm512_load_si512(k.spread[q]);
     _mm512_store_si512(pl->m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
   }
-  return static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+  const uint32_t bits = static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+  pl->pos0[16] = bits;
+  return bits;
 }
 
 // Codes of 16 blocks from 8 code bytes, as u16 lanes.
@@ -151,10 +153,13 @@ inline __m256i Codes16(const uint8_t* c8) {
   return _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
 }
 
-// Stats of 16 full blocks per step: non-zero masks by vptestmb, the OR of
-// each 16-byte lane by shifts, w by vplzcntd, the normative choice in u16
-// lanes.
-size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask) {
+// Stats of 16 full blocks at s: non-zero masks by vptestmb, the OR of each
+// 16-byte lane by shifts, w by vplzcntd, the normative choice in u16
+// lanes. Returns the codes and masks (u16 lanes) and the bits (u16 lanes).
+struct Stats16Out {
+  __m256i code, mask, bits;
+};
+inline Stats16Out Stats16(const uint8_t* s) {
   static const struct Idx {
     alignas(64) uint8_t v[64];
     Idx() {
@@ -162,53 +167,98 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
     }
   } gather;
   const __m512i gidx = _mm512_load_si512(gather.v);
+  __m512i o[4];
+  uint64_t km[4];
+  for (int q = 0; q < 4; ++q) {
+    const __m512i x = _mm512_loadu_si512(s + 64 * q);
+    km[q] = _mm512_test_epi8_mask(x, x);
+    __m512i t = _mm512_or_si512(x, _mm512_bsrli_epi128(x, 8));
+    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 4));
+    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 2));
+    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 1));
+  }
+  const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
+  const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
+  const __m128i ors = _mm_unpacklo_epi64(_mm512_castsi512_si128(r1), _mm512_castsi512_si128(r2));
+  const __m256i w = _mm512_cvtepi32_epi16(_mm512_sub_epi32(
+      _mm512_set1_epi32(32), _mm512_lzcnt_epi32(_mm512_cvtepu8_epi32(ors))));
+  Stats16Out r;
+  r.mask = _mm256_set_epi64x(static_cast<long long>(km[3]), static_cast<long long>(km[2]),
+                             static_cast<long long>(km[1]), static_cast<long long>(km[0]));
+  const __m256i dense = _mm256_slli_epi16(w, 4);
+  const __m256i msk = _mm256_add_epi16(_mm256_set1_epi16(kBlock),
+                                       _mm256_mullo_epi16(_mm256_popcnt_epi16(r.mask), w));
+  const __mmask16 use_mask = _mm256_cmplt_epu16_mask(msk, dense);
+  r.code = _mm256_mask_add_epi16(w, use_mask, w, _mm256_set1_epi16(kMaskedCodeBase));
+  r.bits = _mm256_min_epu16(msk, dense);
+  return r;
+}
+
+size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask) {
   const size_t groups = nfull / 16;
   __m512i total = _mm512_setzero_si512();
   for (size_t g = 0; g < groups; ++g) {
-    const uint8_t* s = sym + 256 * g;
-    __m512i o[4];
-    uint64_t km[4];
-    for (int q = 0; q < 4; ++q) {
-      const __m512i x = _mm512_loadu_si512(s + 64 * q);
-      km[q] = _mm512_test_epi8_mask(x, x);
-      __m512i t = _mm512_or_si512(x, _mm512_bsrli_epi128(x, 8));
-      t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 4));
-      t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 2));
-      o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 1));
-    }
-    const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
-    const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
-    const __m128i ors = _mm_unpacklo_epi64(_mm512_castsi512_si128(r1), _mm512_castsi512_si128(r2));
-    const __m256i w = _mm512_cvtepi32_epi16(_mm512_sub_epi32(
-        _mm512_set1_epi32(32), _mm512_lzcnt_epi32(_mm512_cvtepu8_epi32(ors))));
-    const __m256i masks = _mm256_set_epi64x(static_cast<long long>(km[3]), static_cast<long long>(km[2]),
-                                            static_cast<long long>(km[1]), static_cast<long long>(km[0]));
-    const __m256i dense = _mm256_slli_epi16(w, 4);
-    const __m256i msk = _mm256_add_epi16(_mm256_set1_epi16(kBlock),
-                                         _mm256_mullo_epi16(_mm256_popcnt_epi16(masks), w));
-    const __mmask16 use_mask = _mm256_cmplt_epu16_mask(msk, dense);
-    const __m256i c = _mm256_mask_add_epi16(w, use_mask, w, _mm256_set1_epi16(kMaskedCodeBase));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(code + 16 * g), _mm256_cvtepi16_epi8(c));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), masks);
-    total = _mm512_add_epi32(total, _mm512_cvtepu16_epi32(_mm256_min_epu16(msk, dense)));
+    const Stats16Out st = Stats16(sym + 256 * g);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(code + 16 * g), _mm256_cvtepi16_epi8(st.code));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), st.mask);
+    total = _mm512_add_epi32(total, _mm512_cvtepu16_epi32(st.bits));
   }
   size_t bits = static_cast<size_t>(_mm512_reduce_add_epi32(total));
   return bits + StatsB2(sym + 256 * groups, nfull - 16 * groups, code + 16 * groups,
                         mask + 16 * groups);
 }
 
-// Encoder values of whole groups of 16 full blocks: the bytes PackEncodeT
-// writes, with the partial byte carried in a register. A block's values
-// V (pext of each half) are shifted to the block's bit offset s < 8 and
-// stored as 17 bytes from its first byte, OR-ed with the carry (the bits
-// already in that byte). The next carry is the block's last partial byte,
-// which only depends on the previous carry when the block ends in its
-// first byte: the carried dependency is one OR and one select per block.
+// Writes the value bits of 16 full blocks at s (plan pl, `bits` in all)
+// from bit *pos of p: the bytes PackEncodeT writes, with the partial byte
+// carried in a register. A block's values V (pext of each half) are
+// shifted to the block's bit offset sh < 8 and stored as 17 bytes from its
+// first byte, OR-ed with the carry (the bits already in that byte). The
+// next carry is the block's last partial byte, which only depends on the
+// previous carry when the block ends in its first byte: the carried
+// dependency is one OR and one select per block.
+inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t* p,
+                     size_t* pos, uint64_t* carry_io) {
+  const size_t ps = *pos;
+  uint64_t carry = *carry_io;
+  for (int j = 0; j < 16; ++j) {
+    uint64_t x0, x1;
+    std::memcpy(&x0, s + 16 * j, 8);
+    std::memcpy(&x1, s + 16 * j + 8, 8);
+    const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
+    const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
+    const unsigned nlo = pl.pos1[j] - pl.pos0[j];  // 0..64
+    const unsigned nb = pl.pos0[j + 1] - pl.pos0[j];  // pos0[16] = bits
+    // V = lo | hi << nlo as v1:v0, without branches (data-dependent
+    // branches here mispredict on most blocks): shifts mod 64 and masks.
+    const uint64_t keep0 = static_cast<uint64_t>(nlo >> 6) - 1;          // nlo < 64
+    const uint64_t keep1 = 0 - static_cast<uint64_t>((nlo + 63) >> 6);  // nlo > 0
+    const uint64_t v0 = lo | ((hi << (nlo & 63)) & keep0);
+    const uint64_t v1 = (hi >> ((64 - nlo) & 63)) & keep1;
+    const size_t bp = ps + pl.pos0[j];
+    const unsigned sh = bp % 8;
+    const uint64_t t0 = v0 << sh;
+    const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> (63 - sh));
+    const uint64_t t2 = (v1 >> 1) >> (63 - sh);
+    uint8_t* o = p + bp / 8;
+    const uint64_t w0 = t0 | carry;
+    std::memcpy(o, &w0, 8);
+    std::memcpy(o + 8, &t1, 8);
+    o[16] = static_cast<uint8_t>(t2);
+    const unsigned k = (sh + nb) / 8;  // byte of the next block's first bit, 0..16
+    const uint64_t in0 = 0 - static_cast<uint64_t>(k < 8);
+    const uint64_t in2 = 0 - static_cast<uint64_t>(k >> 4);
+    const uint64_t wk = (w0 & in0) | (t1 & ~in0 & ~in2) | (t2 & in2);
+    carry = (wk >> (8 * (k % 8))) & 0xFF;
+  }
+  *pos = ps + bits;
+  *carry_io = carry;
+}
+
+// Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
 size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
   const size_t groups = nfull / 16;
-  size_t ps = *pos;
-  uint64_t carry = p[ps / 8] & ((1u << (ps % 8)) - 1);
+  uint64_t carry = p[*pos / 8] & ((1u << (*pos % 8)) - 1);
   Plan16 pl;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
@@ -216,35 +266,65 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
     const uint32_t bits = MakePlan16(codes, sel, &pl);
-    const uint8_t* s = sym + 256 * g;
-    for (int j = 0; j < 16; ++j) {
-      uint64_t x0, x1;
-      std::memcpy(&x0, s + 16 * j, 8);
-      std::memcpy(&x1, s + 16 * j + 8, 8);
-      const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
-      const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
-      const unsigned nlo = pl.pos1[j] - pl.pos0[j];  // 0..64
-      const unsigned nb = (j < 15 ? pl.pos0[j + 1] : bits) - pl.pos0[j];
-      const uint64_t v0 = lo | (nlo < 64 ? hi << nlo : 0);
-      const uint64_t v1 = nlo == 64 ? hi : (hi >> 1) >> (63 - nlo);
-      const size_t bp = ps + pl.pos0[j];
-      const unsigned sh = bp % 8;
-      const uint64_t t0 = v0 << sh;
-      const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> (63 - sh));
-      const uint64_t t2 = (v1 >> 1) >> (63 - sh);
-      uint8_t* o = p + bp / 8;
-      const uint64_t w0 = t0 | carry;
-      std::memcpy(o, &w0, 8);
-      std::memcpy(o + 8, &t1, 8);
-      o[16] = static_cast<uint8_t>(t2);
-      const unsigned k = (sh + nb) / 8;  // byte of the next block's first bit
-      const uint64_t wk = k < 8 ? w0 : k < 16 ? t1 : t2;
-      carry = (wk >> (8 * (k % 8))) & 0xFF;
-    }
-    ps += bits;
+    Values16(sym + 256 * g, pl, bits, p, pos, &carry);
   }
-  *pos = ps;
   return 16 * groups;
+}
+
+// Encoder in one pass when every block is full (n % 16 == 0; otherwise the
+// two-pass PackEncodeT): per 16 blocks, stats, codes, masks (vpcompressw
+// of the masked blocks') and values, into three scratch parts; the value
+// part then starts at a whole byte (16 bits per mask), so the stream is
+// codes + masks + values concatenated. A last group of fewer blocks is
+// read from a zero-padded copy (zero blocks add no bits and no masks).
+size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
+  if (n % kBlock != 0) return PackEncodeT<StatsAvx512, ValuesAvx512>(sym, n, dst);
+  const size_t blocks = n / kBlock;
+  const size_t groups = (blocks + 15) / 16;
+  const size_t head = PackCodeBytes(n);
+  alignas(64) uint8_t small[20 * 1024];  // a default 16 Ki-value tile
+  std::unique_ptr<uint8_t[]> big;
+  // codes: 8 bytes per group; masks: <= 2 bytes per block; values: <= n + 17.
+  const size_t need = 8 * groups + 2 * 16 * groups + n + 64 + 128;
+  uint8_t* buf = small;
+  if (need > sizeof(small)) {
+    big.reset(new uint8_t[need]);
+    buf = big.get();
+  }
+  uint8_t* codes = buf;
+  uint8_t* masks = codes + 8 * groups;
+  uint8_t* vals = masks + 32 * groups;
+  size_t nm = 0, vpos = 0;
+  uint64_t carry = 0;
+  vals[0] = 0;
+  Plan16 pl;
+  alignas(64) uint8_t pad[256];
+  for (size_t g = 0; g < groups; ++g) {
+    const uint8_t* s = sym + 256 * g;
+    if (16 * g + 16 > blocks) {
+      std::memset(pad, 0, sizeof(pad));
+      std::memcpy(pad, s, n - 256 * g);
+      s = pad;
+    }
+    const Stats16Out st = Stats16(s);
+    // Code bytes c0..c15 as u16 lanes c(2i) | c(2i+1) << 8; x | x >> 4 has
+    // the code byte (low nibble first) in each lane's low byte.
+    const __m128i cb = _mm256_cvtepi16_epi8(st.code);
+    const uint64_t c = static_cast<uint64_t>(_mm_cvtsi128_si64(
+        _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
+    std::memcpy(codes + 8 * g, &c, 8);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
+    _mm256_mask_compressstoreu_epi16(masks + 2 * nm, km, st.mask);
+    nm += static_cast<size_t>(__builtin_popcount(km));
+    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km, st.mask);
+    const uint32_t bits = MakePlan16(st.code, sel, &pl);
+    Values16(s, pl, bits, vals, &vpos, &carry);
+  }
+  const size_t vbytes = (vpos + 7) / 8;
+  std::memcpy(dst, codes, head);
+  std::memcpy(dst + head, masks, 2 * nm);
+  std::memcpy(dst + head + 2 * nm, vals, vbytes);
+  return head + 2 * nm + vbytes;
 }
 
 // Decoder of whole groups of 16 full blocks, two blocks per zmm. The
@@ -623,7 +703,7 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 }
 
 const Kernels kAvx512Kernels = {
-    ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeT<StatsAvx512, ValuesAvx512>,
+    ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
     PackDecodeT<GroupAvx512>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
     CountZeros,
