@@ -94,6 +94,12 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // low and high 8 symbols, and the pdep/pext masks (the selected bytes'
 // low w bits) of each half.
 struct Plan16 {
+  // Encoder placement (MakePlan16 with the group's first bit offset s0):
+  // block j starts at byte ob[j] (from the group's first byte), bit sh[j];
+  // hi << nlo = (hi << a) << b and hi >> (64 - nlo) = (hi >> c) >> d with
+  // every count < 64; the next block starts in byte k of this block's 17
+  // bytes: word kw[j] = k / 8, bit kb[j] = 8 * (k % 8).
+  alignas(32) uint16_t ob[16], sh[16], a[16], b[16], c[16], d[16], kw[16], kb[16];
   alignas(64) uint32_t pos0[16 + 16];  // pos0[16]: the 16 blocks' bits
   alignas(64) uint32_t pos1[16];
   alignas(64) uint64_t m[32];  // block j: m[2j] symbols 0..7, m[2j+1] 8..15
@@ -114,7 +120,7 @@ struct Plan16Consts {
 // codes: the 16 blocks' codes; sel: their selection masks (the non-zero
 // mask of a masked block, 0xFFFF otherwise). Returns the 16 blocks' value
 // bits.
-inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl) {
+inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl, unsigned s0 = 0) {
   static const Plan16Consts k;
   const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
   const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
@@ -141,6 +147,26 @@ inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl) {
   }
   const uint32_t bits = static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
   pl->pos0[16] = bits;
+  {
+    auto st = [](uint16_t* dst, __m256i v) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(dst), v);
+    };
+    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
+                                       _mm256_set1_epi16(static_cast<int16_t>(s0)));
+    const __m256i sh = _mm256_and_si256(e, _mm256_set1_epi16(7));
+    st(pl->ob, _mm256_srli_epi16(e, 3));
+    st(pl->sh, sh);
+    const __m256i a = _mm256_srli_epi16(nlo, 1);
+    st(pl->a, a);
+    st(pl->b, _mm256_sub_epi16(nlo, a));
+    const __m256i rest = _mm256_sub_epi16(_mm256_set1_epi16(64), nlo);
+    const __m256i c = _mm256_srli_epi16(rest, 1);
+    st(pl->c, c);
+    st(pl->d, _mm256_sub_epi16(rest, c));
+    const __m256i k = _mm256_srli_epi16(_mm256_add_epi16(sh, nb), 3);
+    st(pl->kw, _mm256_srli_epi16(k, 3));
+    st(pl->kb, _mm256_slli_epi16(_mm256_and_si256(k, _mm256_set1_epi16(7)), 3));
+  }
   return bits;
 }
 
@@ -218,7 +244,7 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
 // dependency is one OR and one select per block.
 inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t* p,
                      size_t* pos, uint64_t* carry_io) {
-  const size_t ps = *pos;
+  uint8_t* const base = p + *pos / 8;
   uint64_t carry = *carry_io;
   for (int j = 0; j < 16; ++j) {
     uint64_t x0, x1;
@@ -226,31 +252,23 @@ inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t*
     std::memcpy(&x1, s + 16 * j + 8, 8);
     const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
     const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
-    const unsigned nlo = pl.pos1[j] - pl.pos0[j];  // 0..64
-    const unsigned nb = pl.pos0[j + 1] - pl.pos0[j];  // pos0[16] = bits
-    // V = lo | hi << nlo as v1:v0, without branches (data-dependent
-    // branches here mispredict on most blocks): shifts mod 64 and masks.
-    const uint64_t keep0 = static_cast<uint64_t>(nlo >> 6) - 1;          // nlo < 64
-    const uint64_t keep1 = 0 - static_cast<uint64_t>((nlo + 63) >> 6);  // nlo > 0
-    const uint64_t v0 = lo | ((hi << (nlo & 63)) & keep0);
-    const uint64_t v1 = (hi >> ((64 - nlo) & 63)) & keep1;
-    const size_t bp = ps + pl.pos0[j];
-    const unsigned sh = bp % 8;
-    const uint64_t t0 = v0 << sh;
-    const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> (63 - sh));
-    const uint64_t t2 = (v1 >> 1) >> (63 - sh);
-    uint8_t* o = p + bp / 8;
-    const uint64_t w0 = t0 | carry;
+    const uint64_t v0 = lo | ((hi << pl.a[j]) << pl.b[j]);  // V = v1:v0
+    const uint64_t v1 = (hi >> pl.c[j]) >> pl.d[j];
+    const unsigned sh = pl.sh[j], rs = 63 - sh;
+    const uint64_t w0 = (v0 << sh) | carry;
+    const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> rs);
+    const uint64_t t2 = (v1 >> 1) >> rs;
+    uint8_t* o = base + pl.ob[j];
     std::memcpy(o, &w0, 8);
     std::memcpy(o + 8, &t1, 8);
     o[16] = static_cast<uint8_t>(t2);
-    const unsigned k = (sh + nb) / 8;  // byte of the next block's first bit, 0..16
-    const uint64_t in0 = 0 - static_cast<uint64_t>(k < 8);
-    const uint64_t in2 = 0 - static_cast<uint64_t>(k >> 4);
-    const uint64_t wk = (w0 & in0) | (t1 & ~in0 & ~in2) | (t2 & in2);
-    carry = (wk >> (8 * (k % 8))) & 0xFF;
+    const unsigned kw = pl.kw[j];
+    const uint64_t is0 = 0 - static_cast<uint64_t>(kw == 0);
+    const uint64_t is2 = 0 - static_cast<uint64_t>(kw >> 1);
+    const uint64_t wk = (w0 & is0) | (t1 & ~is0 & ~is2) | (t2 & is2);
+    carry = (wk >> pl.kb[j]) & 0xFF;
   }
-  *pos = ps + bits;
+  *pos += bits;
   *carry_io = carry;
 }
 
@@ -265,7 +283,7 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
-    const uint32_t bits = MakePlan16(codes, sel, &pl);
+    const uint32_t bits = MakePlan16(codes, sel, &pl, *pos % 8);
     Values16(sym + 256 * g, pl, bits, p, pos, &carry);
   }
   return 16 * groups;
@@ -317,7 +335,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     _mm256_mask_compressstoreu_epi16(masks + 2 * nm, km, st.mask);
     nm += static_cast<size_t>(__builtin_popcount(km));
     const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km, st.mask);
-    const uint32_t bits = MakePlan16(st.code, sel, &pl);
+    const uint32_t bits = MakePlan16(st.code, sel, &pl, vpos % 8);
     Values16(s, pl, bits, vals, &vpos, &carry);
   }
   const size_t vbytes = (vpos + 7) / 8;
