@@ -185,7 +185,7 @@ Status LoadImageFile(const std::string& path, const ImageLimits& limits,
 }
 
 Status CropImage(const Image& img, const PreprocessConfig& cfg,
-                 std::vector<uint8_t>* out) {
+                 std::vector<uint8_t>* out, int64_t max_scaled_pixels) {
   if (cfg.crop < 1 || cfg.resize < cfg.crop)
     return UsageError("preprocessing: need 1 <= crop <= resize");
   cv::Mat m(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.bgr.data()));
@@ -200,6 +200,11 @@ Status CropImage(const Image& img, const PreprocessConfig& cfg,
     int h = static_cast<int>(int64_t{img.height} * target / shorter);
     if (img.width == shorter) w = target;
     else h = target;
+    if (int64_t{w} * h > max_scaled_pixels)
+      return Error("image of " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                   " would be scaled to " + std::to_string(w) + "x" + std::to_string(h) +
+                   ", more than " + std::to_string(max_scaled_pixels) +
+                   " pixels (aspect ratio too extreme)");
     cv::resize(m, scaled, cv::Size(w, h), 0, 0,
                target < shorter ? cv::INTER_AREA : cv::INTER_LINEAR);
   }
@@ -222,7 +227,8 @@ Status LoadInput(const std::string& path, const PreprocessConfig& cfg,
   Image img;
   DCTCM_RETURN_IF_ERROR(LoadImageFile(path, limits, &img));
   std::vector<uint8_t> crop;
-  DCTCM_RETURN_IF_ERROR(CropImage(img, cfg, &crop));
+  if (Status st = CropImage(img, cfg, &crop, limits.max_pixels); !st.ok())
+    return st.code() == StatusCode::kUsage ? st : Error(path + ": " + st.message());
   input->resize(crop.size());
   NormalizeImage(crop, cfg, input->data());
   if (bgr_crop) *bgr_crop = std::move(crop);

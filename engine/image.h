@@ -42,8 +42,11 @@ Status LoadImageFile(const std::string& path, const ImageLimits& limits,
 // copies) is scaled so that its shorter side is `resize`, then the centre
 // `crop` x `crop` is taken; smaller images are cropped directly (and scaled
 // up to `crop` first when smaller than it). Returns BGR bytes crop*crop*3.
+// An image whose scaled size would exceed `max_scaled_pixels` (a 16384x1
+// strip becomes 3670016x224) is an error, not a multi-gigabyte allocation.
 Status CropImage(const Image& img, const PreprocessConfig& cfg,
-                 std::vector<uint8_t>* bgr_crop);
+                 std::vector<uint8_t>* bgr_crop,
+                 int64_t max_scaled_pixels = ImageLimits().max_pixels);
 // Mean subtraction into float NHWC (one image).
 void NormalizeImage(const std::vector<uint8_t>& bgr_crop,
                     const PreprocessConfig& cfg, float* dst);
