@@ -91,6 +91,24 @@ TEST(FuzzSeeds, ImageSeedsDecode) {
   EXPECT_GE(n, 16);
 }
 
+// A tiny file must not cost gigabytes after decoding either: a 16384x1 PNG
+// (a few hundred bytes) would be scaled to 3670016x224 before the crop.
+TEST(ImageLimits, ExtremeAspectRatioIsRejectedBeforeScaling) {
+  const std::string strip = ::testing::TempDir() + "/strip_16384x1.png";
+  ASSERT_TRUE(cv::imwrite(strip, cv::Mat(1, 16384, CV_8UC3, cv::Scalar(10, 20, 30))));
+  std::vector<float> in;
+  Status st = LoadInput(strip, PreprocessConfig{}, ImageLimits{}, &in);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kRuntime);
+  EXPECT_NE(st.message().find(strip + ": image of 16384x1 would be scaled to 3670016x224"),
+            std::string::npos)
+      << st.message();
+  const std::string wide = ::testing::TempDir() + "/wide_2048x40.png";
+  ASSERT_TRUE(cv::imwrite(wide, cv::Mat(40, 2048, CV_8UC3, cv::Scalar(10, 20, 30))));
+  st = LoadInput(wide, PreprocessConfig{}, ImageLimits{}, &in);
+  EXPECT_TRUE(st.ok()) << st.message();
+}
+
 // ---------------------------------------------------------------------------
 // Corrupt-input corpus through the CLI.
 //
