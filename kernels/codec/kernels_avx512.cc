@@ -354,10 +354,17 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
 // and-ing keeps w bits, vpmovwb packs and vpexpandb puts the non-zeros of
 // masked blocks in place (identity for dense ones; w = 0 gives zeros).
 struct PairConsts {
-  alignas(64) uint16_t lane[32];     // 0..31
+  // For pe = values of the even block (0..16), lane L: odd[pe][L] = 1 when
+  // L >= pe (slot of the odd block), slot[pe][L] = its slot in its block.
+  alignas(64) uint16_t odd[17][32];
+  alignas(64) uint16_t slot[17][32];
   alignas(32) uint8_t dup_even[32];  // u16 lane 2k+1 <- lane 2k (per 128 bits)
   PairConsts() {
-    for (int L = 0; L < 32; ++L) lane[L] = static_cast<uint16_t>(L);
+    for (int pe = 0; pe <= 16; ++pe)
+      for (int L = 0; L < 32; ++L) {
+        odd[pe][L] = L >= pe;
+        slot[pe][L] = static_cast<uint16_t>(L >= pe ? L - pe : L);
+      }
     for (int i = 0; i < 32; ++i) {
       const int b = i % 16;
       dup_even[i] = static_cast<uint8_t>((b / 4) * 4 + b % 2);
@@ -370,7 +377,6 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
   static const PairConsts kc;
   const size_t groups = nfull / 16;
   size_t ps = *pos, m = *mi;
-  const __m512i lane = _mm512_load_si512(kc.lane);
   const __m256i dup_even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.dup_even));
   const __m512i ones = _mm512_set1_epi16(1);
   alignas(32) uint16_t ws[16];
@@ -406,14 +412,13 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
       // even block's slots, lanes from pe the odd block's.
       uint32_t sp;
       std::memcpy(&sp, selv + 2 * k, 4);
-      const __m512i pe = _mm512_set1_epi16(static_cast<int16_t>(__builtin_popcount(sp & 0xFFFF)));
-      const __mmask32 odd = _mm512_cmpge_epu16_mask(lane, pe);
+      const int pe = __builtin_popcount(sp & 0xFFFF);
       const __m512i b = _mm512_permutexvar_epi16(
-          _mm512_mask_add_epi16(_mm512_set1_epi16(static_cast<int16_t>(2 * k)), odd,
-                                _mm512_set1_epi16(static_cast<int16_t>(2 * k)), ones),
+          _mm512_add_epi16(_mm512_load_si512(kc.odd[pe]),
+                           _mm512_set1_epi16(static_cast<int16_t>(2 * k))),
           pk);
       const __m512i wv = _mm512_srli_epi16(b, 12);
-      const __m512i slot = _mm512_mask_sub_epi16(lane, odd, lane, pe);
+      const __m512i slot = _mm512_load_si512(kc.slot[pe]);
       const __m512i bit = _mm512_add_epi16(_mm512_and_si512(b, _mm512_set1_epi16(0xFFF)),
                                            _mm512_mullo_epi16(slot, wv));
       const __m512i q = _mm512_srli_epi16(bit, 3);
