@@ -100,7 +100,9 @@ int CmdBench(int argc, char** argv) {
                     {"warmup", true, "untimed iterations after the first (default 5)"},
                     {"image", true, "input image (default: the first sample photo; random if none)"},
                     {"layers", false, "print a per-layer time table"},
-                    {"json", true, "write the results as JSON to FILE"}});
+                    {"json", true, "write the results as JSON to FILE"},
+                    {"report-format", true, "table | csv | json: format of the report on stdout or --report-file"},
+                    {"report-file", true, "write the report (in --report-format) to FILE"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
   if (a.help()) {
@@ -227,10 +229,42 @@ int CmdBench(int argc, char** argv) {
     j["conv_ms_sum"] = conv;
     j["layers_ms_sum"] = total;
   }
+  j["schema_version"] = 1;
+  j["kind"] = "bench";
+  j["config"] = ConfigJson(s, batch);
   if (a.has("json")) {
-    std::ofstream f(a.str("json"));
-    f << j.dump(1) << "\n";
-    if (!f) return Fail(Error(a.str("json") + ": cannot write"));
+    st = WriteJsonFile(a.str("json"), j);
+    if (!st.ok()) return Fail(st);
+  }
+  const std::string fmt = a.str("report-format", "table");
+  if (fmt == "json" || fmt == "csv" || a.has("report-file")) {
+    std::string text;
+    if (fmt == "json") {
+      text = j.dump(1) + "\n";
+    } else if (fmt == "csv") {
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "mode,codec,batch,threads,isa,iters,first_ms,min_ms,median_ms,p90_ms,max_ms,"
+                    "images_per_s\n%s,%s,%d,%d,%s,%zu,%.3f,%.3f,%.3f,%.3f,%.3f,%.2f\n",
+                    mode.c_str(), s.options().codec.c_str(), batch,
+                    threads > 0 ? threads : omp_get_max_threads(), CpuIsaName().c_str(), lat.size(),
+                    first_ms, sorted.front(), med, pct(90), sorted.back(), ips);
+      text = line;
+    } else if (fmt == "table") {
+      char line[256];
+      std::snprintf(line, sizeof line, "latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f; %.1f images/s\n",
+                    sorted.front(), med, pct(90), sorted.back(), ips);
+      text = line;
+    } else {
+      return Fail(UsageError("--report-format: expected table, csv or json, found '" + fmt + "'"));
+    }
+    if (a.has("report-file")) {
+      std::ofstream f(a.str("report-file"));
+      f << text;
+      if (!f) return Fail(Error(a.str("report-file") + ": cannot write"));
+    } else {
+      std::fputs(text.c_str(), stdout);
+    }
   }
   return 0;
 }
