@@ -37,6 +37,7 @@ Status ParseShard(const std::string& spec, ShardSpec* out) {
   if (!ParseInt(k, &out->index) || !ParseInt(n, &out->count) || out->count < 1 ||
       out->index >= out->count)
     return UsageError("shard: expected 0 <= k < N, found '" + k + "/" + n + "'");
+  out->given = true;
   return Status::Ok();
 }
 

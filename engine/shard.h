@@ -13,7 +13,8 @@ namespace dctcm {
 
 struct ShardSpec {
   int index = 0, count = 1;  // shard k of N, 0 <= k < N
-  bool active() const { return count > 1 || index > 0; }
+  bool given = false;        // --shard or the Slurm variables were set (also 0/1)
+  bool active() const { return given; }
 };
 
 // "k/N". Empty: from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when both
