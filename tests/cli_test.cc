@@ -20,7 +20,10 @@ using test::RunCli;
 const char* const kCommands[] = {"classify", "validate", "calibrate", "bench",
                                  "traffic",  "tune",     "convert-weights"};
 
-std::string Temp(const std::string& name) { return ::testing::TempDir() + "/cli_" + name; }
+// Per process: ctest may run these tests in parallel.
+std::string Temp(const std::string& name) {
+  return ::testing::TempDir() + "/dctcm_cli_" + std::to_string(getpid()) + "_" + name;
+}
 
 // A small valid PNG (no weights needed).
 std::string GoodPng() {
