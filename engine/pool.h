@@ -41,6 +41,7 @@ struct MapCounters {
   uint64_t tiles[3] = {0, 0, 0};                // by codec::TileKind
   uint64_t occupancy_after = 0;                 // max pool bytes in use after its store
   uint64_t stores = 0, loads = 0;
+  uint64_t mode = 0;  // codec::Mode of the last store (per-layer tuning may differ from the pool's)
   double encode_ms = 0, decode_ms = 0;
 };
 

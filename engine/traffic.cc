@@ -25,7 +25,7 @@ nlohmann::json CountersToJson(const std::vector<MapCounters>& c) {
   for (const auto& x : c)
     a.push_back({x.ofmap_raw, x.ofmap_comp, x.ofmap_payload, x.ofmap_meta, x.ofmap_zeros,
                  x.ifmap_raw, x.ifmap_comp, x.tiles[0], x.tiles[1], x.tiles[2],
-                 x.occupancy_after, x.stores, x.loads});
+                 x.occupancy_after, x.stores, x.loads, x.mode});
   return a;
 }
 
@@ -33,12 +33,13 @@ Status CountersFromJson(const nlohmann::json& j, std::vector<MapCounters>* c) {
   c->clear();
   try {
     for (const auto& e : j) {
-      if (e.size() != 13) return Error("per-layer counters: 13 numbers expected");
+      if (e.size() != 14) return Error("per-layer counters: 14 numbers expected");
       MapCounters x;
-      uint64_t* f[13] = {&x.ofmap_raw, &x.ofmap_comp, &x.ofmap_payload, &x.ofmap_meta,
+      uint64_t* f[14] = {&x.ofmap_raw, &x.ofmap_comp, &x.ofmap_payload, &x.ofmap_meta,
                          &x.ofmap_zeros, &x.ifmap_raw, &x.ifmap_comp, &x.tiles[0], &x.tiles[1],
-                         &x.tiles[2], &x.occupancy_after, &x.stores, &x.loads};
-      for (int i = 0; i < 13; ++i) *f[i] = e.at(i).get<uint64_t>();
+                         &x.tiles[2], &x.occupancy_after, &x.stores, &x.loads, &x.mode};
+      for (int i = 0; i < 14; ++i) *f[i] = e.at(i).get<uint64_t>();
+      if (x.mode >= codec::kNumModes) return Error("per-layer counters: bad codec mode");
       c->push_back(x);
     }
   } catch (const std::exception& e) {
@@ -88,7 +89,7 @@ TrafficReport BuildTrafficReport(const Model& m, const std::vector<MapCounters>&
       if (t) {
         static const char* kinds[3] = {"raw", "coded", "pzvc"};
         int best = int(std::max_element(c.tiles, c.tiles + 3) - c.tiles);
-        row.mode = best == 1 ? r.codec : kinds[best];
+        row.mode = best == 1 ? codec::ModeName(static_cast<codec::Mode>(c.mode)) : kinds[best];
         if (c.tiles[best] != t) {
           char buf[32];
           std::snprintf(buf, sizeof buf, "%s %.0f%%", row.mode.c_str(), 100.0 * c.tiles[best] / t);
