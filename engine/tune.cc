@@ -209,24 +209,37 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
     // so the candidates keep every frequency and vary the steps.
     for (int Lg : {8, 16}) {
       if (L.map.c % Lg) continue;
-      for (int use_perm : {0, 1})
-        for (int K : {Lg})
-          for (int step : {2, 3, 4})
-            for (int dc_fine : {0, 1}) {
-              Candidate c;
-              c.params.mode = codec::Mode::kDctcm;
-              c.params.dct.L = uint8_t(Lg);
-              c.params.dct.K = uint8_t(K);
-              c.params.dct.steps.assign(K, uint16_t(step));
-              if (dc_fine) c.params.dct.steps[0] = uint16_t(std::max(1, step / 2));
-              if (use_perm) c.params.dct.perm = chain;
-              std::snprintf(line, sizeof line, "dct L%d K%d step %d%s%s", Lg, K, step,
-                            dc_fine ? " dc/2" : "", use_perm ? " perm" : "");
-              c.label = line;
-              Measure(L, c.params, &c.bytes, &c.mse);
-              c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
-              if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
-            }
+      for (int use_perm : {0, 1}) {
+        // Uniform steps (optionally a finer DC), and JPEG-like ramps that
+        // keep the low frequencies exact and coarsen the high ones.
+        std::vector<std::pair<std::vector<uint16_t>, std::string>> profiles;
+        for (int step : {2, 3, 4})
+          for (int dc_fine : {0, 1}) {
+            std::vector<uint16_t> st(Lg, uint16_t(step));
+            if (dc_fine) st[0] = uint16_t(std::max(1, step / 2));
+            std::snprintf(line, sizeof line, "step %d%s", step, dc_fine ? " dc/2" : "");
+            profiles.push_back({st, line});
+          }
+        for (int a : {2, 3, 4, 6}) {
+          std::vector<uint16_t> st(Lg);
+          for (int k = 0; k < Lg; ++k) st[k] = uint16_t(1 + (a * k) / Lg);
+          std::snprintf(line, sizeof line, "ramp 1..%d", int(st[Lg - 1]));
+          profiles.push_back({st, line});
+        }
+        for (const auto& [steps, name] : profiles) {
+          Candidate c;
+          c.params.mode = codec::Mode::kDctcm;
+          c.params.dct.L = uint8_t(Lg);
+          c.params.dct.K = uint8_t(Lg);
+          c.params.dct.steps = steps;
+          if (use_perm) c.params.dct.perm = chain;
+          std::snprintf(line, sizeof line, "dct L%d %s%s", Lg, name.c_str(), use_perm ? " perm" : "");
+          c.label = line;
+          Measure(L, c.params, &c.bytes, &c.mse);
+          c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
+          if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
+        }
+      }
     }
     // Pareto front on (bytes, mse), at most 4 points spread over it.
     std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {

@@ -262,8 +262,8 @@ int CmdTune(int argc, char** argv) {
            {"labels", true, "FILENAME LABEL list (default: DIR/val.txt if present)"},
            {"count", true, "calibration images: the first N of the list (default 100)"},
            {"out", true, "calibration file to write with the tuning (default: overwrite --calib)"},
-           {"agreement", true, "minimum top-1 agreement with int8 on the calibration images (default 0.99)"},
-           {"max-kl", true, "maximum mean KL divergence from int8 (default 0.004)"},
+           {"agreement", true, "minimum top-1 agreement with int8 on the calibration images (default 0.98)"},
+           {"max-kl", true, "maximum mean KL divergence from int8 (default 0.006)"},
            {"map-images", true, "images whose maps size the candidates (default 8)"},
            {"sens-images", true, "images that measure each candidate's effect (default 8)"},
            {"verbose", false, "print the search and the per-layer choices"}})
@@ -281,8 +281,8 @@ int CmdTune(int argc, char** argv) {
   int count = 100;
   TuneOptions to;
   if (st.ok()) st = a.Int("count", 100, &count);
-  if (st.ok()) st = a.Double("agreement", 0.99, &to.min_agreement);
-  if (st.ok()) st = a.Double("max-kl", 0.004, &to.max_mean_kl);
+  if (st.ok()) st = a.Double("agreement", 0.98, &to.min_agreement);
+  if (st.ok()) st = a.Double("max-kl", 0.006, &to.max_mean_kl);
   if (st.ok()) st = a.Int("map-images", 8, &to.map_images);
   if (st.ok()) st = a.Int("sens-images", 8, &to.sens_images);
   if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1))
