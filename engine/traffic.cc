@@ -226,8 +226,8 @@ Status PlotTraffic(const std::vector<TrafficReport>& reports, const std::string&
   for (size_t i = 0; i < reports[0].rows.size(); ++i)
     if (reports[0].rows[i].ofmap_raw > 0) idx.push_back(static_cast<int>(i));
   const int n = static_cast<int>(idx.size());
-  const int left = 90, right = 80, top = 70, bottom = 150, colw = 22;
-  const int W = left + right + n * colw, H = 620;
+  const int left = 90, right = 80, top = 95, bottom = 150, colw = 22;
+  const int W = std::max(left + right + n * colw, 900), H = 645;
   cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
   const int ph = H - top - bottom;
   double maxb = 1;
@@ -283,15 +283,16 @@ Status PlotTraffic(const std::vector<TrafficReport>& reports, const std::string&
   cv::rectangle(img, {left, top}, {W - right, top + ph}, black);
   text("Off-chip feature-map bytes per image, per layer (bars, log scale, left axis) and "
        "compression ratio (lines, right axis)", left, 25, 0.55);
-  std::string leg = "grey: raw";
-  int lx = left;
-  text(leg, lx, 50, 0.45, raw_col);
+  // Legend: wraps onto a second row when the codecs do not fit in one.
+  int lx = left, ly = 50;
+  text("grey: raw", lx, ly, 0.45, raw_col);
   lx += 90;
   for (size_t k = 0; k < reports.size(); ++k) {
     char b[160];
     std::snprintf(b, sizeof b, "%s: total %.2fx, mean %.2fx", reports[k].codec.c_str(),
                   reports[k].ratio_total, reports[k].ratio_mean);
-    text(b, lx, 50, 0.45, cols[k % 6]);
+    if (lx + 250 > W) lx = left, ly += 20;
+    text(b, lx, ly, 0.45, cols[k % 6]);
     lx += 260;
   }
   text("bytes", 10, top - 8);
