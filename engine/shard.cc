@@ -43,18 +43,20 @@ Status ParseShard(const std::string& spec, ShardSpec* out) {
 
 void SelectShard(const ShardSpec& s, std::vector<DatasetItem>* items, uint64_t* list_hash,
                  size_t* list_count) {
-  std::stable_sort(items->begin(), items->end(),
+  std::vector<DatasetItem> sorted = *items;
+  std::stable_sort(sorted.begin(), sorted.end(),
                    [](const DatasetItem& a, const DatasetItem& b) { return a.file < b.file; });
   uint64_t h = Fnv1a64("", 0);
-  for (const auto& it : *items) {
+  for (const auto& it : sorted) {
     std::string line = it.file + "\t" + std::to_string(it.label) + "\n";
     h = Fnv1a64(line.data(), line.size(), h);
   }
   *list_hash = h;
-  *list_count = items->size();
+  *list_count = sorted.size();
+  if (!s.active()) return;  // no shard: the list keeps its order
   std::vector<DatasetItem> keep;
-  for (size_t i = 0; i < items->size(); ++i)
-    if (static_cast<int>(i % s.count) == s.index) keep.push_back((*items)[i]);
+  for (size_t i = 0; i < sorted.size(); ++i)
+    if (static_cast<int>(i % s.count) == s.index) keep.push_back(sorted[i]);
   items->swap(keep);
 }
 

@@ -21,8 +21,9 @@ struct ShardSpec {
 // are set (and the array starts at 0: SLURM_ARRAY_TASK_MIN), else 0/1.
 Status ParseShard(const std::string& spec, ShardSpec* out);
 
-// Sorts the list by file name, records its hash and length, then keeps item
-// i (in sorted order) when i mod N == k.
+// Records the hash and length of the list sorted by file name; with an active
+// spec, replaces the list by the items i (in sorted order) with i mod N == k,
+// otherwise leaves it as it is.
 void SelectShard(const ShardSpec& s, std::vector<DatasetItem>* items, uint64_t* list_hash,
                  size_t* list_count);
 

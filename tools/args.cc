@@ -1,5 +1,6 @@
 #include "tools/args.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace dctcm {
@@ -64,6 +65,16 @@ Status Args::Double(const std::string& k, double def, double* out) const {
     return UsageError("--" + k + ": expected a number, found '" + it->second + "'");
   *out = v;
   return Status::Ok();
+}
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "dctcm: error: %s\n", st.message().c_str());
+  return st.exit_code() ? st.exit_code() : 1;
+}
+
+std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 std::string FormatHelp(const std::string& usage, const std::string& about,

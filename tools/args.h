@@ -34,6 +34,11 @@ class Args {
   bool help_ = false;
 };
 
+// Prints "dctcm: error: MESSAGE" on stderr and returns the status's exit code.
+int Fail(const Status& st);
+// The flags of `a` followed by those of `b`.
+std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b);
+
 std::string FormatHelp(const std::string& usage, const std::string& about,
                        const std::vector<FlagSpec>& spec);
 

@@ -16,16 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-int Fail(const Status& st) {
-  std::fprintf(stderr, "dctcm: error: %s\n", st.message().c_str());
-  return st.exit_code() ? st.exit_code() : 1;
-}
-
-std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 }  // namespace
 
 int CmdCalibrate(int argc, char** argv) {

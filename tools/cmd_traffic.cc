@@ -28,11 +28,6 @@ json TrafficReportJson(const std::vector<TrafficReport>& reports, const json& co
   return j;
 }
 
-int Fail(const Status& st) {
-  std::fprintf(stderr, "dctcm: error: %s\n", st.message().c_str());
-  return st.exit_code() ? st.exit_code() : 1;
-}
-
 // Writes a map in the codec benchmark's .dmap format (kernels/codec/README.md):
 // "DMAP", uint32 h, w, c, uint8 is_signed, 3 zero bytes, then the NHWC bytes.
 void DumpMap(const std::string& dir, const MapInfo& m, const uint8_t* d) {
@@ -112,12 +107,7 @@ int CmdTraffic(int argc, char** argv) {
   if (!st.ok()) return Fail(st);
   uint64_t list_hash = 0;
   size_t list_count = 0;
-  if (shard.active()) {
-    SelectShard(shard, &items, &list_hash, &list_count);
-  } else {
-    std::vector<DatasetItem> copy = items;
-    SelectShard(shard, &copy, &list_hash, &list_count);
-  }
+  SelectShard(shard, &items, &list_hash, &list_count);
   std::vector<std::string> codecs;
   if (a.str("codec", "dctcm") == "all") codecs = {"raw", "zvc", "rle", "csc", "pzvc", "dctcm"};
   else codecs = {a.str("codec", "dctcm")};

