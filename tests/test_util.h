@@ -39,6 +39,13 @@ struct ConvSpec {
   bool residual = false;  // add a second 1x1 conv summing the first's output
 };
 
+// Readable test names: "k3 s2 pad 1,1,1,1 16->24 @11 relu residual".
+inline void PrintTo(const ConvSpec& s, std::ostream* os) {
+  *os << "k" << s.k << " s" << s.stride << " pad " << s.pad[0] << "," << s.pad[1] << ","
+      << s.pad[2] << "," << s.pad[3] << " " << s.cin << "->" << s.cout << " @" << s.h
+      << (s.relu ? " relu" : "") << (s.residual ? " residual" : "");
+}
+
 inline Tensor RandomTensor(std::vector<int64_t> dims, std::mt19937* rng, float scale) {
   Tensor t;
   t.dims = dims;
