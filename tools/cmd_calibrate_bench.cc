@@ -248,13 +248,8 @@ int CmdBench(int argc, char** argv) {
     } else {
       return Fail(UsageError("--report-format: expected table, csv or json, found '" + fmt + "'"));
     }
-    if (a.has("report-file")) {
-      std::ofstream f(a.str("report-file"));
-      f << text;
-      if (!f) return Fail(Error(a.str("report-file") + ": cannot write"));
-    } else {
-      std::fputs(text.c_str(), stdout);
-    }
+    st = WriteReport(a.str("report-file"), text);
+    if (!st.ok()) return Fail(st);
   }
   return 0;
 }

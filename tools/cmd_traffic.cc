@@ -13,6 +13,16 @@ namespace {
 
 using nlohmann::json;
 
+// The CSV of several reports: one header, then every report's rows.
+std::string TrafficCsv(const std::vector<TrafficReport>& reports) {
+  std::string text;
+  for (const auto& r : reports) {
+    std::string c = FormatTrafficCsv(r);
+    text += text.empty() ? c : c.substr(c.find('\n') + 1);
+  }
+  return text;
+}
+
 json TrafficReportJson(const std::vector<TrafficReport>& reports, const json& config) {
   json j;
   if (reports.size() == 1) {
@@ -207,32 +217,16 @@ int CmdTraffic(int argc, char** argv) {
     if (fmt == "json") {
       text = full.dump(1) + "\n";
     } else if (fmt == "csv") {
-      bool first = true;
-      for (auto& r : reports) {
-        std::string c = FormatTrafficCsv(r);
-        text += first ? c : c.substr(c.find('\n') + 1);
-        first = false;
-      }
+      text = TrafficCsv(reports);
     } else {
       for (auto& r : reports) text += FormatTrafficTable(r);
     }
-    if (a.has("report-file")) {
-      std::ofstream f(a.str("report-file"));
-      f << text;
-      if (!f) return Fail(Error(a.str("report-file") + ": cannot write"));
-    } else {
-      std::fputs(text.c_str(), stdout);
-    }
+    st = WriteReport(a.str("report-file"), text);
+    if (!st.ok()) return Fail(st);
   }
   if (a.has("csv")) {
-    std::ofstream f(a.str("csv"));
-    bool first = true;
-    for (auto& r : reports) {
-      std::string c = FormatTrafficCsv(r);
-      f << (first ? c : c.substr(c.find('\n') + 1));
-      first = false;
-    }
-    if (!f) return Fail(Error(a.str("csv") + ": cannot write"));
+    st = WriteReport(a.str("csv"), TrafficCsv(reports));
+    if (!st.ok()) return Fail(st);
   }
   if (a.has("plot")) {
     st = PlotTraffic(reports, a.str("plot"));
@@ -449,9 +443,8 @@ int CmdMerge(int argc, char** argv) {
     if (!st.ok()) return Fail(st);
   }
   if (a.has("csv")) {
-    std::ofstream f(a.str("csv"));
-    f << FormatTrafficCsv(rep);
-    if (!f) return Fail(Error(a.str("csv") + ": cannot write"));
+    st = WriteReport(a.str("csv"), FormatTrafficCsv(rep));
+    if (!st.ok()) return Fail(st);
   }
   return failed ? 4 : 0;
 }

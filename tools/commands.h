@@ -21,6 +21,8 @@ std::string DescribeSession(Session& s);
 // Everything that determines a run's results (and threads/ISA for speed):
 // the "config" object of every JSON report (docs/REPORTS.md).
 nlohmann::json ConfigJson(Session& s, int batch);
+// Writes `text` to `path`, or to stdout when `path` is empty.
+Status WriteReport(const std::string& path, const std::string& text);
 Status WriteJsonFile(const std::string& path, const nlohmann::json& j);
 
 // Raw counts of a validation run (or of merged shards).

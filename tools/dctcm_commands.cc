@@ -164,6 +164,17 @@ json ValidateShardJson(const ValidateCounts& c, const json& config, const ShardS
           {"failed", c.failures}};
 }
 
+Status WriteReport(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return Status::Ok();
+  }
+  std::ofstream f(path);
+  f << text;
+  if (!f) return Error(path + ": cannot write");
+  return Status::Ok();
+}
+
 Status WriteJsonFile(const std::string& path, const json& j) {
   std::ofstream f(path);
   f << j.dump(1) << "\n";
