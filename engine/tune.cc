@@ -207,6 +207,21 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
     // The frequency mask (K < L) costs 15-25 dB of SNR on these maps (their
     // channels are not smooth, even after the permutation; docs/TUNING.md),
     // so the candidates keep every frequency and vary the steps.
+    // L = 1: no transform, one step on the values themselves (§6.5 of
+    // kernels/codec/FORMAT.md). Zeros stay zero, so on the sparse ReLU maps
+    // this costs fewer bits of error than a step on DCT coefficients.
+    for (int step : {2, 3, 4}) {
+      Candidate c;
+      c.params.mode = codec::Mode::kDctcm;
+      c.params.dct.L = 1;
+      c.params.dct.K = 1;
+      c.params.dct.steps = {uint16_t(step)};
+      std::snprintf(line, sizeof line, "L1 step %d", step);
+      c.label = line;
+      Measure(L, c.params, &c.bytes, &c.mse);
+      c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
+      if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
+    }
     for (int Lg : {8, 16}) {
       if (L.map.c % Lg) continue;
       for (int use_perm : {0, 1}) {

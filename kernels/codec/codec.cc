@@ -98,7 +98,9 @@ Error CheckShape(const MapDesc& d) {
   return Error::kOk;
 }
 
-bool ValidL(int L) { return L == 8 || L == 16 || L == 32 || L == 64; }
+bool ValidL(int L) {
+  return L == 1 || L == 8 || L == 16 || L == 32 || L == 64;
+}
 
 // Checks that perm (C entries, read through get) is a permutation.
 template <typename Get>

@@ -26,10 +26,15 @@ struct DctPlan {
   const int16_t* coef = nullptr;  // [K][L] of the table for L (row-major)
   int step[64];                   // per kept frequency
   float inv[64];                  // float32(1 / (4096 * step))
+  // L == 1 only (no transform, §6.5): the forward quantiser as a table over
+  // the 256 byte values, and the inverse over the 256 symbols, both made by
+  // MakeDctPlan from the §6.2/§6.3 formulas (a cache, not a second spec).
+  uint8_t lut_fwd[256];
+  uint8_t lut_inv[256];
 };
 
 // Table Cf[k][n] = round_half_away(4096 * s_k * cos(pi (2n+1) k / 2L)),
-// [L][L] row-major, for L in {8,16,32,64} (§6.1).
+// [L][L] row-major, for L in {1,8,16,32,64} (§6.1; L = 1: {4096}).
 const int16_t* DctTable(int L);
 void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
                  DctPlan* plan);

@@ -140,8 +140,9 @@ bool CscDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // ---- §6.1 tables.
 namespace {
 struct Tables {
-  int16_t t8[64], t16[256], t32[1024], t64[4096];
+  int16_t t1[1], t8[64], t16[256], t32[1024], t64[4096];
   Tables() {
+    Fill(1, t1);
     Fill(8, t8);
     Fill(16, t16);
     Fill(32, t32);
@@ -163,6 +164,7 @@ struct Tables {
 const int16_t* DctTable(int L) {
   static const Tables tables;
   switch (L) {
+    case 1: return tables.t1;
     case 8: return tables.t8;
     case 16: return tables.t16;
     case 32: return tables.t32;
@@ -182,6 +184,18 @@ void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
     const int s = steps ? steps[k] : 1;
     plan->step[k] = s;
     plan->inv[k] = static_cast<float>(1.0 / (4096.0 * s));
+  }
+  if (L == 1) {  // §6.5: tabulate §6.2 over the 256 values, §6.3 over symbols
+    const int c = plan->coef[0];  // 4096
+    const int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    for (int b = 0; b < 256; ++b) {
+      const int x = is_signed ? static_cast<int8_t>(b) : b;
+      plan->lut_fwd[b] = QuantiseCoef(c * x, plan->inv[0], !is_signed);
+      const int q = is_signed ? UnZigZag(static_cast<uint8_t>(b)) : b;
+      const int d = Clamp(q * plan->step[0], -kDequantMax, kDequantMax);
+      plan->lut_inv[b] =
+          static_cast<uint8_t>(Clamp((c * d + (1 << (kFracBits - 1))) >> kFracBits, lo, hi));
+    }
   }
 }
 

@@ -17,6 +17,9 @@ namespace {
 
 using testing::EncodeOrDie;
 using testing::MakeMap;
+using internal::DctPlan;
+using internal::MakeDctPlan;
+using internal::UnZigZag;
 
 std::vector<const Variant*> Supported() {
   std::vector<const Variant*> v;
@@ -137,13 +140,16 @@ struct DctCase {
 
 std::vector<DctCase> DctCases() {
   std::vector<DctCase> cs;
-  for (int L : {8, 16, 32, 64}) {
+  for (int L : {1, 8, 16, 32, 64}) {
     for (int K : {1, 3, L / 2, L}) {
+      if (K < 1 || K > L || (L == 1 && K == L)) continue;  // L = 1: K = 1 once
       for (bool sg : {false, true}) {
         for (bool fb : {false, true}) {
           std::vector<uint16_t> steps;
           if (K > 1) {
             for (int k = 0; k < K; ++k) steps.push_back(uint16_t(1 + (k * 5) % 7));
+          } else if (L == 1) {
+            steps.push_back(fb ? 3 : 2);
           }
           cs.push_back({L, K, steps, (K % 2) == 1, sg, fb});
         }
@@ -279,6 +285,74 @@ TEST(Codec, DctRoundTripAccuracy) {
              L, sg, max_err, sum / src.size());
       EXPECT_LE(max_err, 1);
       EXPECT_LT(sum / src.size(), 0.15);
+    }
+  }
+}
+
+// L = 1 (FORMAT.md §6.5): no transform, the step applies to the values.
+// Checked against the definition written out independently of the kernels:
+// step 1 is lossless, zero stays zero, every reconstruction is a multiple
+// of the step (or the clamp bound) within step/2 (+1 for the binary32
+// quantiser at an exact half) of the value, and the quantiser is monotone.
+TEST(Codec, L1QuantiserMatchesDefinition) {
+  for (bool sg : {false, true}) {
+    for (int step = 1; step <= 255; ++step) {
+      uint16_t st = uint16_t(step);
+      DctPlan plan;
+      MakeDctPlan(1, 1, &st, sg, 4, &plan);
+      int prev_q = -1000;
+      for (int b = 0; b < 256; ++b) {
+        const int x = sg ? int(int8_t(uint8_t(b - 128))) : b;  // ascending
+        const uint8_t byte = uint8_t(x);
+        const uint8_t sym = plan.lut_fwd[byte];
+        const int q = sg ? UnZigZag(sym) : sym;
+        ASSERT_GE(q, prev_q) << "monotone, step " << step;
+        prev_q = q;
+        const double exact = double(x) / step;
+        ASSERT_LE(std::fabs(q - exact), 0.5 + 1e-6) << "x " << x << " step " << step;
+        const int y = sg ? int(int8_t(plan.lut_inv[sym])) : plan.lut_inv[sym];
+        const int lo = sg ? -128 : 0, hi = sg ? 127 : 255;
+        const int want = std::min(hi, std::max(lo, q * step));
+        ASSERT_EQ(y, want) << "x " << x << " step " << step;
+        ASSERT_LE(std::abs(y - x), (step + 1) / 2) << "x " << x << " step " << step;
+        if (step == 1) {
+          ASSERT_EQ(y, x);
+        }
+        if (x == 0) {
+          ASSERT_EQ(y, 0);
+        }
+      }
+    }
+  }
+}
+
+TEST(Codec, L1RoundTripEveryVariant) {
+  MapDesc d{1, 9, 7, 40, false};
+  auto src = MakeMap(9 * 7 * 40, 0.6, false, 21, 12);
+  for (int step : {1, 2, 3, 5}) {
+    EncodeParams p;
+    p.mode = Mode::kDctcm;
+    p.dct.L = 1;
+    p.dct.K = 1;
+    p.dct.steps = {uint16_t(step)};
+    p.dct.fallback = false;
+    auto enc = EncodeOrDie(Scalar(), src, d, p);
+    std::vector<uint8_t> out(src.size());
+    ASSERT_EQ(Decode(enc.data(), enc.size(), out.data(), out.size(), nullptr), Error::kOk);
+    uint16_t st = uint16_t(step);
+    DctPlan plan;
+    MakeDctPlan(1, 1, &st, false, 40, &plan);
+    for (size_t i = 0; i < src.size(); ++i)
+      ASSERT_EQ(out[i], plan.lut_inv[plan.lut_fwd[src[i]]]) << i;
+    if (step == 1) {
+      EXPECT_EQ(out, src);
+    }
+    // Fewer bits than lossless for step > 1 on this sparse map.
+    EncodeParams lossless;
+    lossless.mode = Mode::kPzvc;
+    auto ref = EncodeOrDie(Scalar(), src, d, lossless);
+    if (step >= 2) {
+      EXPECT_LT(enc.size(), ref.size());
     }
   }
 }

@@ -173,7 +173,7 @@ TEST(Kernels, PzvcRejectsSameAsScalar) {
 TEST(Kernels, DctMatchesScalarIncludingClamps) {
   std::mt19937 rng(9);
   for (auto& [name, k] : SimdKernels()) {
-    for (int L : {8, 16, 32, 64}) {
+    for (int L : {1, 8, 16, 32, 64}) {
       for (int K = 1; K <= L; K += (L == 8 ? 1 : 5)) {
         for (bool sg : {false, true}) {
           const int G = 1 + int(rng() % 3);
