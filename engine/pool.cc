@@ -270,6 +270,7 @@ Status CompressedPool::Store(const MapInfo& m, const uint8_t* data) {
   c.occupancy_after = std::max(c.occupancy_after, in_use_);
   c.stores++;
   c.mode = static_cast<uint64_t>(params.mode);
+  c.dct_L = params.mode == codec::Mode::kDctcm ? params.dct.L : 0;
   live_[m.op] = std::move(e);
   if (after_store) after_store(m, dst, live_[m.op].size);
   c.encode_ms += std::chrono::duration<double, std::milli>(clock::now() - t0).count();

@@ -42,6 +42,7 @@ struct MapCounters {
   uint64_t occupancy_after = 0;                 // max pool bytes in use after its store
   uint64_t stores = 0, loads = 0;
   uint64_t mode = 0;  // codec::Mode of the last store (per-layer tuning may differ from the pool's)
+  uint64_t dct_L = 0;  // dctcm only: group length L of the last store (1 = no transform)
   double encode_ms = 0, decode_ms = 0;
 };
 

@@ -25,7 +25,7 @@ nlohmann::json CountersToJson(const std::vector<MapCounters>& c) {
   for (const auto& x : c)
     a.push_back({x.ofmap_raw, x.ofmap_comp, x.ofmap_payload, x.ofmap_meta, x.ofmap_zeros,
                  x.ifmap_raw, x.ifmap_comp, x.tiles[0], x.tiles[1], x.tiles[2],
-                 x.occupancy_after, x.stores, x.loads, x.mode});
+                 x.occupancy_after, x.stores, x.loads, x.mode, x.dct_L});
   return a;
 }
 
@@ -33,12 +33,12 @@ Status CountersFromJson(const nlohmann::json& j, std::vector<MapCounters>* c) {
   c->clear();
   try {
     for (const auto& e : j) {
-      if (e.size() != 14) return Error("per-layer counters: 14 numbers expected");
+      if (e.size() != 15) return Error("per-layer counters: 15 numbers expected");
       MapCounters x;
-      uint64_t* f[14] = {&x.ofmap_raw, &x.ofmap_comp, &x.ofmap_payload, &x.ofmap_meta,
+      uint64_t* f[15] = {&x.ofmap_raw, &x.ofmap_comp, &x.ofmap_payload, &x.ofmap_meta,
                          &x.ofmap_zeros, &x.ifmap_raw, &x.ifmap_comp, &x.tiles[0], &x.tiles[1],
-                         &x.tiles[2], &x.occupancy_after, &x.stores, &x.loads, &x.mode};
-      for (int i = 0; i < 14; ++i) *f[i] = e.at(i).get<uint64_t>();
+                         &x.tiles[2], &x.occupancy_after, &x.stores, &x.loads, &x.mode, &x.dct_L};
+      for (int i = 0; i < 15; ++i) *f[i] = e.at(i).get<uint64_t>();
       if (x.mode >= codec::kNumModes) return Error("per-layer counters: bad codec mode");
       c->push_back(x);
     }
@@ -90,6 +90,10 @@ TrafficReport BuildTrafficReport(const Model& m, const std::vector<MapCounters>&
         static const char* kinds[3] = {"raw", "coded", "pzvc"};
         int best = int(std::max_element(c.tiles, c.tiles + 3) - c.tiles);
         row.mode = best == 1 ? codec::ModeName(static_cast<codec::Mode>(c.mode)) : kinds[best];
+        // DCT tiles name their group length: L1 = no transform (a step on
+        // the values), L8/L16 = the channel DCT.
+        if (best == 1 && c.mode == uint64_t(codec::Mode::kDctcm) && c.dct_L)
+          row.mode += " L" + std::to_string(c.dct_L);
         if (c.tiles[best] != t) {
           char buf[32];
           std::snprintf(buf, sizeof buf, "%s %.0f%%", row.mode.c_str(), 100.0 * c.tiles[best] / t);

@@ -393,12 +393,17 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
   out->ratio_mean = rm / nl;
   out->lossless_ratio_total = raw_total / sb0;
   out->lossless_ratio_mean = rm0 / nl;
-  int lossy = 0;
-  for (auto& L : layers) lossy += L.choice > 0;
+  int lossy = 0, no_transform = 0;
+  for (auto& L : layers) {
+    lossy += L.choice > 0;
+    no_transform += L.choice > 0 && L.cands[L.choice].params.dct.L == 1;
+  }
   std::snprintf(line, sizeof line,
-                "%d of %zu maps lossy DCT-CM; on %d calibration images: top-1 agreement with int8 "
+                "%d of %zu maps lossy DCT-CM (%d with the channel DCT, %d with L=1: a step on the "
+                "values); on %d calibration images: top-1 agreement with int8 "
                 "%.2f%%, mean KL %.4f; estimated ratio total %.2fx mean %.2fx (lossless %.2fx / %.2fx)",
-                lossy, layers.size(), out->verify_images, 100 * agree, mkl, out->ratio_total,
+                lossy, layers.size(), lossy - no_transform, no_transform, out->verify_images,
+                100 * agree, mkl, out->ratio_total,
                 out->ratio_mean, out->lossless_ratio_total, out->lossless_ratio_mean);
   out->summary = line;
   pool->set_codec(best);

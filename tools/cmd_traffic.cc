@@ -420,7 +420,10 @@ int CmdMerge(int argc, char** argv) {
       for (int t = 0; t < 3; ++t) d.tiles[t] += c[i].tiles[t];
       d.occupancy_after = std::max(d.occupancy_after, c[i].occupancy_after);
       d.stores += c[i].stores, d.loads += c[i].loads;
-      if (c[i].stores) d.mode = c[i].mode;
+      if (c[i].stores) {
+        d.mode = c[i].mode;
+        d.dct_L = c[i].dct_L;
+      }
     }
     images += k.at("images").get<int>();
     failed += k.at("failed").get<int>();
