@@ -359,7 +359,7 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
     }
     lo = lambda;
   }
-  for (int it = 0; hi > 0 && lo > 0 && it < 5; ++it) {
+  for (int it = 0; hi > 0 && lo > 0 && it < 8; ++it) {
     double mid = std::sqrt(lo * hi);
     CodecConfig cfg;
     double a, k;

@@ -13,7 +13,7 @@ namespace dctcm {
 
 struct TuneOptions {
   int map_images = 8;        // images whose maps size every candidate offline
-  int sens_images = 8;       // images on which each candidate's effect is measured
+  int sens_images = 32;      // images on which each candidate's effect is measured
   double min_agreement = 0.98;  // top-1 agreement with uncompressed int8 (verification)
   double max_mean_kl = 0.006;   // mean KL(int8 || int8+codec) over verification images
   double min_snr_db = 14;    // candidates noisier than this are not considered

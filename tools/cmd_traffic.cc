@@ -249,7 +249,7 @@ int CmdTune(int argc, char** argv) {
            {"agreement", true, "minimum top-1 agreement with int8 on the calibration images (default 0.98)"},
            {"max-kl", true, "maximum mean KL divergence from int8 (default 0.006)"},
            {"map-images", true, "images whose maps size the candidates (default 8)"},
-           {"sens-images", true, "images that measure each candidate's effect (default 8)"},
+           {"sens-images", true, "images that measure each candidate's effect (default 32)"},
            {"verbose", false, "print the search and the per-layer choices"}})
     spec.push_back(f);
   Args a;
@@ -268,7 +268,7 @@ int CmdTune(int argc, char** argv) {
   if (st.ok()) st = a.Double("agreement", 0.98, &to.min_agreement);
   if (st.ok()) st = a.Double("max-kl", 0.006, &to.max_mean_kl);
   if (st.ok()) st = a.Int("map-images", 8, &to.map_images);
-  if (st.ok()) st = a.Int("sens-images", 8, &to.sens_images);
+  if (st.ok()) st = a.Int("sens-images", 32, &to.sens_images);
   if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1))
     st = UsageError("--count, --map-images and --sens-images must be >= 1");
   if (st.ok() && a.has("codec") && a.str("codec") != "dctcm") st = UsageError("tune tunes dctcm");
