@@ -17,7 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EncodeParams p;
   p.mode = static_cast<Mode>(q[0] % kNumModes);
   const int Ls[4] = {8, 16, 32, 64};
-  const int L = Ls[(q[0] >> 3) & 3];
+  // DCT-CM with bit 7 of q[3]: L = 1 (no transform, FORMAT.md §6.5).
+  const bool l1 = p.mode == Mode::kDctcm && (q[3] & 0x80) != 0;
+  const int L = l1 ? 1 : Ls[(q[0] >> 3) & 3];
   MapDesc d;
   d.is_signed = (q[0] >> 5) & 1;
   const bool perm = (q[0] >> 6) & 1;
@@ -26,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 2L or 96, pixel counts 1..24, tiles of 1..7 pixels).
   d.h = 1 + q[1] % 4;
   d.w = 1 + q[2] % 6;
-  d.c = p.mode == Mode::kDctcm ? L * (1 + q[3] % 2) : 1 + q[3] % 96;
+  d.c = p.mode == Mode::kDctcm && !l1 ? L * (1 + q[3] % 2) : 1 + q[3] % 96;
   p.tile_pixels = q[4] % 8;  // 0 = auto
   p.dct.L = static_cast<uint8_t>(L);
   p.dct.K = static_cast<uint8_t>(1 + q[5] % L);
