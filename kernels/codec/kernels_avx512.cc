@@ -407,6 +407,7 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
     _mm256_store_si256(reinterpret_cast<__m256i*>(selv), sel);
     const size_t gbyte = ps / 8;
     uint8_t* out = sym + 256 * g;
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       // vpexpandb takes its source bytes in order: lanes [0, pe) hold the
       // even block's slots, lanes from pe the odd block's.
@@ -437,6 +438,150 @@ size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_
       v = _mm512_and_si512(v, _mm512_sub_epi16(_mm512_sllv_epi16(ones, wv), ones));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * k),
                           _mm256_maskz_expand_epi8(sp, _mm512_cvtepi16_epi8(v)));
+    }
+    ps += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+  }
+  *pos = ps;
+  *mi = m;
+  return 16 * groups;
+}
+
+// Decoder of whole groups of 16 full blocks, four blocks (64 symbols) per
+// zmm, with vpmultishiftqb. Output lane (block j, symbol i) reads the
+// value of rank r (its rank among the block's non-zeros; r = i for dense
+// blocks) at bit rel_j + r*w_j of a 64-byte window starting at the byte of
+// the zmm's first block. Every 8 output lanes (a qword) need at most 8
+// consecutive values: for w <= 7 they lie within 8*w + 7 <= 63 bits, so
+// one vpermb puts the 8 bytes from the qword's first value byte qb into
+// the qword and vpmultishiftqb pulls each lane's bits at
+//   ctrl = bit - 8*qb = C_q + G*w,  G = vpexpandb(sel, 0..63) (the lane's
+// rank among the zmm's non-zeros), C_q = (F & 7) - Gq*w per qword (F, Gq:
+// bit and rank of the qword's first value). A w = 8 lane whose byte runs
+// past the qword (ctrl > 56) takes a second multishift over the bytes
+// from qb + 1 (a 128-byte window: four w = 8 blocks span 65 bytes).
+// Lanes outside the selection are zeroed by the multishift's zero mask,
+// bits above w by the width mask. Per-block bookkeeping runs on 16 u16
+// lanes (one per block) as in the pair decoder above.
+struct MsConsts {
+  alignas(64) uint8_t iota[64];
+  alignas(64) uint8_t low7[64];       // b & 7
+  alignas(64) uint8_t qi[4][64];      // zmm z byte b: qword byte of X (qb)
+  alignas(64) uint8_t ci[4][64];      // ... and C
+  alignas(64) uint8_t wi[4][64];      // byte of w (u16 lane 4z + b/16)
+  alignas(32) uint16_t first4[16];    // lane j <- 4*(j/4)
+  alignas(32) uint16_t sh[3][16];     // lane j <- j - 1 / j - 2 (within 4) ...
+  alignas(16) uint8_t wmask[16];      // (1 << w) - 1
+  MsConsts() {
+    for (int b = 0; b < 64; ++b) {
+      iota[b] = static_cast<uint8_t>(b);
+      low7[b] = static_cast<uint8_t>(b & 7);
+    }
+    for (int z = 0; z < 4; ++z)
+      for (int b = 0; b < 64; ++b) {
+        const int j = 4 * z + b / 16, h = (b / 8) & 1;
+        // X holds u16 lanes h*16 + j: low byte qb, high byte C.
+        qi[z][b] = static_cast<uint8_t>(2 * (h * 16 + j));
+        ci[z][b] = static_cast<uint8_t>(2 * (h * 16 + j) + 1);
+        wi[z][b] = static_cast<uint8_t>(2 * j);
+      }
+    for (int j = 0; j < 16; ++j) {
+      first4[j] = static_cast<uint16_t>(4 * (j / 4));
+      sh[0][j] = static_cast<uint16_t>(j % 4 >= 1 ? j - 1 : j);
+      sh[1][j] = static_cast<uint16_t>(j % 4 >= 2 ? j - 2 : j);
+    }
+    for (int w = 0; w < 16; ++w) wmask[w] = static_cast<uint8_t>(w >= 8 ? 0xFF : (1u << w) - 1);
+  }
+};
+
+inline __m512i Mul8(__m512i a, __m512i b) {  // low byte of a*b per byte
+  const __m512i even = _mm512_mullo_epi16(a, b);
+  const __m512i odd = _mm512_mullo_epi16(_mm512_srli_epi16(a, 8), _mm512_srli_epi16(b, 8));
+  return _mm512_mask_blend_epi8(0xAAAAAAAAAAAAAAAAull, even, _mm512_slli_epi16(odd, 8));
+}
+
+// 64 bytes of the value part from byte `start` (zeros past its end).
+inline __m512i Window64(const BitWindow& win, size_t start) {
+  if (__builtin_expect(start + 64 <= win.plen, 1)) return _mm512_loadu_si512(win.p + start);
+  return _mm512_maskz_loadu_epi8(start < win.plen ? Prefix(win.plen - start) : 0,
+                                 win.p + (start < win.plen ? start : 0));
+}
+
+size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
+               size_t* mi, uint8_t* sym) {
+  static const MsConsts kc;
+  static const PairConsts kp;  // (unused tables kept for the pair decoder)
+  (void)kp;
+  const size_t groups = nfull / 16;
+  size_t ps = *pos, m = *mi;
+  const __m512i iota = _mm512_load_si512(kc.iota), low7 = _mm512_load_si512(kc.low7);
+  const __m512i wlut = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kc.wmask)));
+  const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
+  const __m256i sh1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[0]));
+  const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
+  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7);
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = Codes16(src + 8 * g);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
+                                                win.p + 2 * m);
+    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
+    m += nmk;
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i pc = _mm256_popcnt_epi16(sel);
+    const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
+    const __m256i nb = _mm256_mullo_epi16(pc, w);
+    __m256i incl = nb;
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFE, _mm256_setr_epi16(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFC, _mm256_setr_epi16(0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFF0, _mm256_setr_epi16(0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), incl));
+    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFF00, _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7), incl));
+    // Bit offsets from byte ps / 8; window of zmm z at the byte of block 4z.
+    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
+                                       _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
+    const __m256i wb = _mm256_srli_epi16(_mm256_permutexvar_epi16(first4, e), 3);
+    const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wb, 3));
+    // Exclusive prefix of the non-zero counts within each zmm's 4 blocks.
+    __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
+    c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
+    const __m256i cum = _mm256_sub_epi16(c4, pc);
+    // Per qword h of each block: first value's bit F and rank Gq.
+    const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
+    const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
+    auto qc = [&](__m256i f, __m256i gq) {
+      const __m256i qb = _mm256_srli_epi16(f, 3);
+      const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
+      return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
+    };
+    const __m512i X = _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+    const __m512i W = _mm512_castsi256_si512(w);
+    alignas(32) uint16_t wbs[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
+    alignas(32) uint64_t selq[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    const __mmask16 w8 = _mm256_cmpeq_epi16_mask(w, _mm256_set1_epi16(8));
+    const size_t gbyte = ps / 8;
+    uint8_t* out = sym + 256 * g;
+#pragma GCC unroll 4
+    for (int z = 0; z < 4; ++z) {
+      const __m512i qidx = _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_load_si512(kc.qi[z]), X), low7);
+      const __m512i cv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.ci[z]), X);
+      const __m512i wv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.wi[z]), W);
+      const __mmask64 s64 = selq[z];
+      const __m512i gr = _mm512_maskz_expand_epi8(s64, iota);
+      const __m512i ctrl = _mm512_add_epi8(Mul8(gr, wv), cv);
+      const size_t start = gbyte + wbs[4 * z];
+      const __m512i wnd = Window64(win, start);
+      __m512i v = _mm512_maskz_multishift_epi64_epi8(s64, ctrl, _mm512_permutexvar_epi8(qidx, wnd));
+      if (__builtin_expect(((w8 >> (4 * z)) & 15) != 0, 0)) {
+        const __m512i wnd2 = Window64(win, start + 64);
+        const __m512i d2 = _mm512_permutex2var_epi8(wnd, _mm512_add_epi8(qidx, _mm512_set1_epi8(1)), wnd2);
+        const __m512i v2 = _mm512_maskz_multishift_epi64_epi8(
+            s64, _mm512_sub_epi8(ctrl, _mm512_set1_epi8(8)), d2);
+        v = _mm512_mask_blend_epi8(_mm512_cmpgt_epu8_mask(ctrl, _mm512_set1_epi8(56)), v, v2);
+      }
+      v = _mm512_and_si512(v, _mm512_shuffle_epi8(wlut, wv));
+      _mm512_storeu_si512(out + 64 * z, v);
     }
     ps += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
   }
@@ -727,7 +872,7 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
 
 const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
-    PackDecodeT<GroupAvx512>,
+    PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
     CountZeros,
 };
