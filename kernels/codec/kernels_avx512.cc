@@ -272,6 +272,91 @@ inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t*
   *carry_io = carry;
 }
 
+// The same bytes as Values16 with the shifts and the carries in vectors:
+// pext packs each half block (scalar, one per 8 symbols); per 8 blocks in
+// u64 lanes V = lo | hi << nlo (v1:v0), shifted to the block's bit offset
+// sh into w0:t1:t2 (variable shifts give 0 for counts >= 64, so no
+// special cases), and the tail byte T (the block's bits in the byte where
+// the next block starts, byte d = (sh + nb) / 8). The carry into block j
+// (earlier bits in its first byte) is T(j-1) | (d(j-1) == 0 ? carry(j-1)
+// : 0): a two-instruction chain; the stores then need no read-back.
+inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, size_t* pos,
+                      uint64_t* carry_io) {
+  static const Plan16Consts k;
+  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+  const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+  const __m256i nlo = _mm256_mullo_epi16(
+      _mm256_popcnt_epi16(_mm256_and_si256(sel, _mm256_set1_epi16(0xFF))), w);
+  __m256i incl = nb;
+  for (int t = 0; t < 4; ++t) {
+    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(k.shift[t]));
+    incl = _mm256_add_epi16(
+        incl, _mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(0xFFFFu << (1 << t)), idx, incl));
+  }
+  const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
+                                     _mm256_set1_epi16(static_cast<int16_t>(*pos % 8)));
+  const __m256i sh = _mm256_and_si256(e, _mm256_set1_epi16(7));
+  const __m256i d = _mm256_srli_epi16(_mm256_add_epi16(sh, nb), 3);
+  alignas(32) uint16_t ob[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ob), _mm256_srli_epi16(e, 3));
+  // pext masks: (1 << w) - 1 per selected symbol byte.
+  const __m128i lut = _mm_setr_epi8(0, 1, 3, 7, 15, 31, 63, 127, -1, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i fw = _mm512_castsi128_si512(_mm_shuffle_epi8(lut, _mm256_cvtepi16_epi8(w)));
+  alignas(32) uint64_t selq[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+  alignas(64) uint64_t m[32];
+  for (int q = 0; q < 4; ++q) {
+    const __m512i idx = _mm512_load_si512(k.spread[q]);
+    _mm512_store_si512(m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
+  }
+  alignas(64) uint64_t lo[16], hi[16];
+  for (int j = 0; j < 16; ++j) {
+    uint64_t x0, x1;
+    std::memcpy(&x0, s + 16 * j, 8);
+    std::memcpy(&x1, s + 16 * j + 8, 8);
+    lo[j] = _pext_u64(x0, m[2 * j]);
+    hi[j] = _pext_u64(x1, m[2 * j + 1]);
+  }
+  alignas(64) uint64_t w0a[16], t1a[16], t2a[16], ta[16], fa[16];
+  const __m512i c64 = _mm512_set1_epi64(64);
+  for (int h = 0; h < 2; ++h) {
+    auto u64 = [&](__m256i v) {
+      return _mm512_cvtepu16_epi64(h ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v));
+    };
+    const __m512i L = _mm512_load_si512(lo + 8 * h), H = _mm512_load_si512(hi + 8 * h);
+    const __m512i nl = u64(nlo), s8 = u64(sh), dv = u64(d);
+    const __m512i v0 = _mm512_or_si512(L, _mm512_sllv_epi64(H, nl));
+    const __m512i v1 = _mm512_srlv_epi64(H, _mm512_sub_epi64(c64, nl));
+    const __m512i rs = _mm512_sub_epi64(c64, s8);
+    const __m512i W0 = _mm512_sllv_epi64(v0, s8);
+    const __m512i T1 = _mm512_or_si512(_mm512_sllv_epi64(v1, s8), _mm512_srlv_epi64(v0, rs));
+    const __m512i T2 = _mm512_srlv_epi64(v1, rs);
+    __m512i ws = _mm512_mask_blend_epi64(_mm512_cmpge_epu64_mask(dv, _mm512_set1_epi64(8)), W0, T1);
+    ws = _mm512_mask_blend_epi64(_mm512_cmpge_epu64_mask(dv, _mm512_set1_epi64(16)), ws, T2);
+    const __m512i tb = _mm512_and_si512(
+        _mm512_srlv_epi64(ws, _mm512_slli_epi64(_mm512_and_si512(dv, _mm512_set1_epi64(7)), 3)),
+        _mm512_set1_epi64(0xFF));
+    _mm512_store_si512(w0a + 8 * h, W0);
+    _mm512_store_si512(t1a + 8 * h, T1);
+    _mm512_store_si512(t2a + 8 * h, T2);
+    _mm512_store_si512(ta + 8 * h, tb);
+    _mm512_store_si512(fa + 8 * h, _mm512_movm_epi64(_mm512_cmpeq_epi64_mask(dv, _mm512_setzero_si512())));
+  }
+  uint8_t* const base = p + *pos / 8;
+  uint64_t c = *carry_io;
+  for (int j = 0; j < 16; ++j) {
+    uint8_t* o = base + ob[j];
+    const uint64_t x = w0a[j] | c;
+    std::memcpy(o, &x, 8);
+    std::memcpy(o + 8, &t1a[j], 8);
+    o[16] = static_cast<uint8_t>(t2a[j]);
+    c = ta[j] | (c & fa[j]);
+  }
+  *carry_io = c;
+  *pos += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+}
+
 // Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
 size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
@@ -283,8 +368,7 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
-    const uint32_t bits = MakePlan16(codes, sel, &pl, *pos % 8);
-    Values16(sym + 256 * g, pl, bits, p, pos, &carry);
+    Values16V(sym + 256 * g, codes, sel, p, pos, &carry);
   }
   return 16 * groups;
 }
@@ -335,8 +419,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     _mm256_mask_compressstoreu_epi16(masks + 2 * nm, km, st.mask);
     nm += static_cast<size_t>(__builtin_popcount(km));
     const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km, st.mask);
-    const uint32_t bits = MakePlan16(st.code, sel, &pl, vpos % 8);
-    Values16(s, pl, bits, vals, &vpos, &carry);
+    Values16V(s, st.code, sel, vals, &vpos, &carry);
   }
   const size_t vbytes = (vpos + 7) / 8;
   std::memcpy(dst, codes, head);
