@@ -310,6 +310,9 @@ inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, 
     const __m512i idx = _mm512_load_si512(k.spread[q]);
     _mm512_store_si512(m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
   }
+  // Read the stored vectors back as scalars from memory (GCC would
+  // otherwise extract each lane with port-5 shuffles).
+  asm volatile("" ::"r"(m) : "memory");
   alignas(64) uint64_t lo[16], hi[16];
   for (int j = 0; j < 16; ++j) {
     uint64_t x0, x1;
@@ -343,6 +346,7 @@ inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, 
     _mm512_store_si512(ta + 8 * h, tb);
     _mm512_store_si512(fa + 8 * h, _mm512_movm_epi64(_mm512_cmpeq_epi64_mask(dv, _mm512_setzero_si512())));
   }
+  asm volatile("" ::"r"(w0a), "r"(t1a), "r"(t2a), "r"(ta), "r"(fa) : "memory");
   uint8_t* const base = p + *pos / 8;
   uint64_t c = *carry_io;
   for (int j = 0; j < 16; ++j) {
