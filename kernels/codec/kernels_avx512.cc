@@ -108,7 +108,15 @@ struct Plan16 {
 struct Plan16Consts {
   alignas(64) uint8_t spread[4][64];  // zmm q byte i <- block 4q + i/16
   alignas(32) uint16_t shift[4][16];  // lane j <- lane j - 2^t
+  alignas(64) uint16_t wspread[4][32];  // u16 lane l <- block 4q + l/8
+  alignas(64) uint64_t even[8], odd[8];  // qwords 2i / 2i+1 of two zmm
   Plan16Consts() {
+    for (int q = 0; q < 4; ++q)
+      for (int l = 0; l < 32; ++l) wspread[q][l] = static_cast<uint16_t>(4 * q + l / 8);
+    for (int i = 0; i < 8; ++i) {
+      even[i] = static_cast<uint64_t>(2 * i);
+      odd[i] = static_cast<uint64_t>(2 * i + 1);
+    }
     for (int q = 0; q < 4; ++q)
       for (int i = 0; i < 64; ++i) spread[q][i] = static_cast<uint8_t>(4 * q + i / 16);
     for (int t = 0; t < 4; ++t)
@@ -286,79 +294,89 @@ inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, 
   const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
   const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
   const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
-  const __m256i nlo = _mm256_mullo_epi16(
-      _mm256_popcnt_epi16(_mm256_and_si256(sel, _mm256_set1_epi16(0xFF))), w);
-  __m256i incl = nb;
-  for (int t = 0; t < 4; ++t) {
-    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(k.shift[t]));
-    incl = _mm256_add_epi16(
-        incl, _mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(0xFFFFu << (1 << t)), idx, incl));
-  }
-  const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
-                                     _mm256_set1_epi16(static_cast<int16_t>(*pos % 8)));
-  const __m256i sh = _mm256_and_si256(e, _mm256_set1_epi16(7));
-  const __m256i d = _mm256_srli_epi16(_mm256_add_epi16(sh, nb), 3);
-  alignas(32) uint16_t ob[16];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(ob), _mm256_srli_epi16(e, 3));
-  // pext masks: (1 << w) - 1 per selected symbol byte.
-  const __m128i lut = _mm_setr_epi8(0, 1, 3, 7, 15, 31, 63, 127, -1, 0, 0, 0, 0, 0, 0, 0);
-  const __m512i fw = _mm512_castsi128_si512(_mm_shuffle_epi8(lut, _mm256_cvtepi16_epi8(w)));
-  alignas(32) uint64_t selq[4];
+  // Pack each block's (non-zero) symbols into 16*w bits, in vectors: per
+  // 4 blocks, vpcompressb of the selected symbols, vpexpandb to the start
+  // of each block's 16-byte lane, then lo | hi << w (u16), << 2w (u32),
+  // << 4w (u64): qword 0 of a lane = slots 0..7 at w bits, qword 1 = 8..15.
+  alignas(32) uint64_t selq[4], cntq[4];
   _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
-  alignas(64) uint64_t m[32];
-  for (int q = 0; q < 4; ++q) {
-    const __m512i idx = _mm512_load_si512(k.spread[q]);
-    _mm512_store_si512(m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(cntq),
+                     _mm256_sub_epi16(_mm256_sllv_epi16(ones16, _mm256_popcnt_epi16(sel)), ones16));
+  const __m512i w32 = _mm512_castsi256_si512(w);
+  __m512i q[4];
+  for (int z = 0; z < 4; ++z) {
+    const __m512i x = _mm512_loadu_si512(s + 64 * z);
+    const __m512i y = _mm512_maskz_expand_epi8(cntq[z], _mm512_maskz_compress_epi8(selq[z], x));
+    // w of block 4z + l/8 in u16 lane l.
+    const __m512i wl = _mm512_permutexvar_epi16(_mm512_load_si512(k.wspread[z]), w32);
+    const __m512i t16 = _mm512_or_si512(_mm512_and_si512(y, _mm512_set1_epi16(0xFF)),
+                                        _mm512_sllv_epi16(_mm512_srli_epi16(y, 8), wl));
+    const __m512i w2 = _mm512_slli_epi32(_mm512_and_si512(wl, _mm512_set1_epi32(0xFFFF)), 1);
+    const __m512i t32 = _mm512_or_si512(_mm512_and_si512(t16, _mm512_set1_epi32(0xFFFF)),
+                                        _mm512_sllv_epi32(_mm512_srli_epi32(t16, 16), w2));
+    const __m512i w4 = _mm512_slli_epi64(_mm512_and_si512(wl, _mm512_set1_epi64(0xFFFF)), 2);
+    const __m512i t64 = _mm512_or_si512(_mm512_and_si512(t32, _mm512_set1_epi64(0xFFFFFFFF)),
+                                        _mm512_sllv_epi64(_mm512_srli_epi64(t32, 32), w4));
+    // V = q0 | q1 << 8w over the lane (counts of 64 shift everything out).
+    const __m512i w8 = _mm512_slli_epi64(w4, 1);
+    const __m512i v0 = _mm512_or_si512(t64, _mm512_sllv_epi64(_mm512_unpackhi_epi64(t64, t64), w8));
+    const __m512i v1 = _mm512_srlv_epi64(t64, _mm512_sub_epi64(_mm512_set1_epi64(64), w8));
+    q[z] = _mm512_mask_blend_epi64(0xAA, v0, v1);
   }
-  // Read the stored vectors back as scalars from memory (GCC would
-  // otherwise extract each lane with port-5 shuffles).
-  asm volatile("" ::"r"(m) : "memory");
-  alignas(64) uint64_t lo[16], hi[16];
-  for (int j = 0; j < 16; ++j) {
-    uint64_t x0, x1;
-    std::memcpy(&x0, s + 16 * j, 8);
-    std::memcpy(&x1, s + 16 * j + 8, 8);
-    lo[j] = _pext_u64(x0, m[2 * j]);
-    hi[j] = _pext_u64(x1, m[2 * j + 1]);
-  }
-  alignas(64) uint64_t w0a[16], t1a[16], t2a[16], ta[16], fa[16];
-  const __m512i c64 = _mm512_set1_epi64(64);
-  for (int h = 0; h < 2; ++h) {
-    auto u64 = [&](__m256i v) {
-      return _mm512_cvtepu16_epi64(h ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v));
-    };
-    const __m512i L = _mm512_load_si512(lo + 8 * h), H = _mm512_load_si512(hi + 8 * h);
-    const __m512i nl = u64(nlo), s8 = u64(sh), dv = u64(d);
-    const __m512i v0 = _mm512_or_si512(L, _mm512_sllv_epi64(H, nl));
-    const __m512i v1 = _mm512_srlv_epi64(H, _mm512_sub_epi64(c64, nl));
-    const __m512i rs = _mm512_sub_epi64(c64, s8);
-    const __m512i W0 = _mm512_sllv_epi64(v0, s8);
-    const __m512i T1 = _mm512_or_si512(_mm512_sllv_epi64(v1, s8), _mm512_srlv_epi64(v0, rs));
-    const __m512i T2 = _mm512_srlv_epi64(v1, rs);
-    __m512i ws = _mm512_mask_blend_epi64(_mm512_cmpge_epu64_mask(dv, _mm512_set1_epi64(8)), W0, T1);
-    ws = _mm512_mask_blend_epi64(_mm512_cmpge_epu64_mask(dv, _mm512_set1_epi64(16)), ws, T2);
-    const __m512i tb = _mm512_and_si512(
-        _mm512_srlv_epi64(ws, _mm512_slli_epi64(_mm512_and_si512(dv, _mm512_set1_epi64(7)), 3)),
-        _mm512_set1_epi64(0xFF));
-    _mm512_store_si512(w0a + 8 * h, W0);
-    _mm512_store_si512(t1a + 8 * h, T1);
-    _mm512_store_si512(t2a + 8 * h, T2);
-    _mm512_store_si512(ta + 8 * h, tb);
-    _mm512_store_si512(fa + 8 * h, _mm512_movm_epi64(_mm512_cmpeq_epi64_mask(dv, _mm512_setzero_si512())));
-  }
-  asm volatile("" ::"r"(w0a), "r"(t1a), "r"(t2a), "r"(ta), "r"(fa) : "memory");
-  uint8_t* const base = p + *pos / 8;
+  // Per zmm (4 blocks, V_j in 128-bit lane j), merge by funnel shifts:
+  // in each half, V_b moves right by 128 - nb_a (to bit nb_a of V_a); then
+  // the upper half by 256 - nb_a - nb_b; then the whole window left by the
+  // start bit s0 (< 8), the carry is OR-ed into byte 0 and the 64 bytes
+  // are stored (a 65th when s0 + bits > 512). Each vpermq reads a lane
+  // qs = r / 64 higher, vpshrdvq funnels in the next one by r % 64.
+  alignas(32) uint16_t nbs[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(nbs), nb);
+  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i l4 = _mm512_setr_epi64(0, 1, 2, 3, 0, 1, 2, 3);
+  const __m512i three = _mm512_set1_epi64(3), one = _mm512_set1_epi64(1);
+  size_t bit = *pos;
   uint64_t c = *carry_io;
-  for (int j = 0; j < 16; ++j) {
-    uint8_t* o = base + ob[j];
-    const uint64_t x = w0a[j] | c;
-    std::memcpy(o, &x, 8);
-    std::memcpy(o + 8, &t1a[j], 8);
-    o[16] = static_cast<uint8_t>(t2a[j]);
-    c = ta[j] | (c & fa[j]);
+  for (int z = 0; z < 4; ++z) {
+    const unsigned na0 = nbs[4 * z], na1 = nbs[4 * z + 2];
+    const unsigned nt0 = na0 + nbs[4 * z + 1], nt1 = na1 + nbs[4 * z + 3];
+    const __m512i r1 = _mm512_mask_set1_epi64(_mm512_set1_epi64(128 - na0), 0xF0, 128 - na1);
+    const __m512i qs = _mm512_srli_epi64(r1, 6);
+    const __m512i bs = _mm512_and_si512(r1, _mm512_set1_epi64(63));
+    const __m512i idx1 = _mm512_add_epi64(lane, qs);
+    const __m512i lq = _mm512_add_epi64(l4, qs);
+    const __mmask8 k1 = _mm512_cmple_epu64_mask(lq, three);
+    const __mmask8 k2 = _mm512_cmplt_epu64_mask(lq, three);
+    const __m512i Y = _mm512_maskz_mov_epi64(0xCC, q[z]);
+    const __m512i ra = _mm512_or_si512(
+        _mm512_maskz_mov_epi64(0x33, q[z]),
+        _mm512_shrdv_epi64(_mm512_maskz_permutexvar_epi64(k1, idx1, Y),
+                           _mm512_maskz_permutexvar_epi64(k2, _mm512_add_epi64(idx1, one), Y), bs));
+    const unsigned rb = 256 - nt0, qb = rb >> 6;
+    const __m512i idxb = _mm512_add_epi64(lane, _mm512_set1_epi64(qb));
+    const __m512i Y2 = _mm512_maskz_mov_epi64(0xF0, ra);
+    const __m512i x = _mm512_or_si512(
+        _mm512_maskz_mov_epi64(0x0F, ra),
+        _mm512_shrdv_epi64(
+            _mm512_maskz_permutexvar_epi64(static_cast<__mmask8>(0xFFu >> qb), idxb, Y2),
+            _mm512_maskz_permutexvar_epi64(static_cast<__mmask8>(0xFFu >> (qb + 1)),
+                                           _mm512_add_epi64(idxb, one), Y2),
+            _mm512_set1_epi64(rb & 63)));
+    const unsigned s0 = bit % 8, total = nt0 + nt1;
+    uint8_t* o = p + bit / 8;
+    __m512i x2 = _mm512_shldv_epi64(x, _mm512_alignr_epi64(x, _mm512_setzero_si512(), 7),
+                                    _mm512_set1_epi64(s0));
+    x2 = _mm512_or_si512(x2, _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c))));
+    _mm512_storeu_si512(o, x2);
+    if (__builtin_expect(s0 + total > 512, 0)) {
+      o[64] = static_cast<uint8_t>(
+          static_cast<uint64_t>(_mm_extract_epi64(_mm512_extracti64x2_epi64(x, 3), 1)) >> (64 - s0));
+    }
+    bit += total;
+    c = (bit % 8) ? p[bit / 8] : 0;
   }
   *carry_io = c;
-  *pos += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
+  *pos = bit;
 }
 
 // Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
