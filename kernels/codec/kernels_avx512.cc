@@ -801,16 +801,34 @@ struct FwdIdx {
         idx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + 2 * j + 1);
         idx[j][4 * f + 3] = 0;
       }
+    // Butterfly pairs (x0, x1), (x2, x3), (x7, x6), (x5, x4).
+    const int pr[4][2] = {{0, 1}, {2, 3}, {7, 6}, {5, 4}};
+    for (int j = 0; j < 4; ++j)
+      for (int f = 0; f < 16; ++f) {
+        bidx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + pr[j][0]);
+        bidx[j][4 * f + 1] = 0;
+        bidx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + pr[j][1]);
+        bidx[j][4 * f + 3] = 0;
+      }
   }
+  alignas(64) uint8_t bidx[4][64];
 };
 
-void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
-  if (plan.L != 8) {
-    kScalarKernels.dct_forward(plan, src, npix, sym);
-    return;
-  }
+// Cf[k][7-n] = (-1)^k Cf[k][n] (exact integers), so even rows need only
+// x[n] + x[7-n] and odd rows x[n] - x[7-n]: half the multiply-adds, the
+// same int32 sums. Checked on the table rather than assumed.
+bool DctSymmetric8(const int16_t* c, int K) {
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < 4; ++n)
+      if (c[8 * k + 7 - n] != ((k & 1) ? -c[8 * k + n] : c[8 * k + n])) return false;
+  return true;
+}
+
+// K as a template parameter: the frequency loops unroll and the
+// coefficient vectors stay in registers.
+template <int K>
+void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
   static const FwdIdx fidx;
-  const int K = plan.K;
   const size_t F = npix * plan.G;
   __m512i cp[8][4], bias[8];
   __m512 inv[8];
@@ -824,8 +842,11 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     bias[k] = _mm512_set1_epi32(plan.is_signed ? -128 * sum : 0);
     inv[k] = _mm512_set1_ps(plan.inv[k]);
   }
-  __m512i idx[4];
-  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(fidx.idx[j]);
+  const bool bfly = DctSymmetric8(plan.coef, K);
+  __m512i idx[4], cb[8][2];
+  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(bfly ? fidx.bidx[j] : fidx.idx[j]);
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < 2; ++j) cb[k][j] = cp[k][j];
   const __mmask64 pairs = 0x5555555555555555ull;
   const __m512i reorder = _mm512_load_si512(fidx.reorder);
   const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
@@ -844,9 +865,20 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     b = _mm512_xor_si512(b, flip);
     __m512i xp[4];
     for (int j = 0; j < 4; ++j) xp[j] = _mm512_maskz_permutex2var_epi8(pairs, a, idx[j], b);
+    __m512i sd[2][2];  // [even/odd row][pair]: x[n] + x[7-n] / x[n] - x[7-n]
+    if (bfly) {
+      for (int j = 0; j < 2; ++j) {
+        sd[0][j] = _mm512_add_epi16(xp[j], xp[2 + j]);
+        sd[1][j] = _mm512_sub_epi16(xp[j], xp[2 + j]);
+      }
+    }
     auto quant = [&](int k) {
       __m512i acc = bias[k];
-      for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
+      if (bfly) {
+        for (int j = 0; j < 2; ++j) acc = _mm512_dpwssd_epi32(acc, sd[k & 1][j], cb[k][j]);
+      } else {
+        for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
+      }
       return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
     };
     const __mmask16 tm = static_cast<__mmask16>(Prefix(rem));
@@ -875,6 +907,24 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
   }
 }
 
+void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_forward(plan, src, npix, sym);
+    return;
+  }
+  switch (plan.K) {
+    case 1: return DctForwardK<1>(plan, src, npix, sym);
+    case 2: return DctForwardK<2>(plan, src, npix, sym);
+    case 3: return DctForwardK<3>(plan, src, npix, sym);
+    case 4: return DctForwardK<4>(plan, src, npix, sym);
+    case 5: return DctForwardK<5>(plan, src, npix, sym);
+    case 6: return DctForwardK<6>(plan, src, npix, sym);
+    case 7: return DctForwardK<7>(plan, src, npix, sym);
+    case 8: return DctForwardK<8>(plan, src, npix, sym);
+  }
+
+}
+
 struct InvIdx {
   alignas(64) uint8_t idx[64];
   InvIdx() {
@@ -892,13 +942,11 @@ struct InvIdx {
 // splits the groups into {8l..8l+3} (lo) and {8l+4..8l+7} (hi) per 128-bit
 // lane l; saturating packs give the output clamps; lane shuffles + vpermb
 // restore the [group][n] order.
-void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
-  if (plan.L != 8) {
-    kScalarKernels.dct_inverse(plan, sym, npix, dst);
-    return;
-  }
+// K as a template parameter: the frequency loops unroll and the
+// coefficient vectors stay in registers.
+template <int K>
+void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   static const InvIdx iidx;
-  const int K = plan.K;
   const int P = (K + 1) / 2;
   const size_t F = npix * plan.G;
   __m512i cpi[8][4], step[8], qlim[8];
@@ -973,6 +1021,24 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
       }
     }
   }
+}
+
+void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_inverse(plan, sym, npix, dst);
+    return;
+  }
+  switch (plan.K) {
+    case 1: return DctInverseK<1>(plan, sym, npix, dst);
+    case 2: return DctInverseK<2>(plan, sym, npix, dst);
+    case 3: return DctInverseK<3>(plan, sym, npix, dst);
+    case 4: return DctInverseK<4>(plan, sym, npix, dst);
+    case 5: return DctInverseK<5>(plan, sym, npix, dst);
+    case 6: return DctInverseK<6>(plan, sym, npix, dst);
+    case 7: return DctInverseK<7>(plan, sym, npix, dst);
+    case 8: return DctInverseK<8>(plan, sym, npix, dst);
+  }
+
 }
 
 const Kernels kAvx512Kernels = {
