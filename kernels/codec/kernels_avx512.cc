@@ -438,7 +438,8 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
         _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
     std::memcpy(codes + 8 * g, &c, 8);
     const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
-    _mm256_mask_compressstoreu_epi16(masks + 2 * nm, km, st.mask);
+    // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
     const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km, st.mask);
     Values16V(s, st.code, sel, vals, &vpos, &carry);
