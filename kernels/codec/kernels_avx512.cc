@@ -1,18 +1,26 @@
 // AVX-512 kernels (F/BW/VL/CD + VBMI + VBMI2 + VNNI). Byte-identical to the
 // scalar reference (kernels_scalar.cc); tests/codec checks every parameter.
 //
-// Ideas, per 64-value block:
+// Ideas:
 //  * zvc: vptestmb gives the mask, vpcompressb / vpexpandb gather and scatter
 //    the non-zeros; loads and stores are masked so nothing is touched past a
 //    buffer end.
-//  * pzvc unpack: 8 values of width w occupy exactly w bytes, so vpermb puts
-//    the w bytes of values 8g..8g+7 into qword g, vpmultishiftqb pulls value j
-//    from bit j*w, vpexpandb scatters by the mask. Pack is the reverse with
-//    variable shifts (16->32->64-bit merges) and one vpermb.
-//  * DCT (L = 8): 16 groups per step; vpermt2b builds (x[2j], x[2j+1]) int16
-//    pairs, vpdpwssd accumulates against the int16 table (exact int32), the
-//    quantiser is the same IEEE float multiply + RNE convert as the scalar
-//    code, vpmovsdb/vpmovusdb saturate (= the clamps of FORMAT.md §6.2).
+//  * packed blocks (§5.4 v3), 16 blocks (256 symbols) per group, 4 per zmm:
+//    decode: every block's bit offset is a prefix sum of codes and masks;
+//    an output qword (8 symbols of one block) needs at most 8 consecutive
+//    values, which one vpermb brings into the qword from a 64-byte window,
+//    and vpmultishiftqb extracts each symbol at its bit (rank among the
+//    non-zeros by vpexpandb), zero-masked by the block's selection.
+//    encode: vpcompressb + vpexpandb put each block's (non-zero) symbols at
+//    the start of its 128-bit lane, variable shifts pack them (16->32->64->
+//    128 bits), funnel shifts (vpshrdvq/vpshldvq) merge the 4 lanes at their
+//    bit offsets, one 64-byte store per zmm.
+//  * DCT (L = 8): 16 groups per step; vpermt2b builds int16 pairs (for the
+//    even/odd butterfly: x[n] +- x[7-n]), vpdpwssd accumulates against the
+//    int16 table (exact int32), the quantiser is the same IEEE float
+//    multiply + RNE convert as the scalar code, vpmovsdb/vpmovusdb saturate
+//    (= the clamps of FORMAT.md §6.2). The encoder's variant gathers 16
+//    pixels of one group and writes the planes in stream order.
 #include <immintrin.h>
 
 #include <cstring>
@@ -90,93 +98,13 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // with the per-block bookkeeping of 16 full blocks at a time in AVX-512.
 #include "kernels/codec/kernels_bmi2.inc"
 
-// For 16 full blocks: bit offset (relative to the group) of each block's
-// low and high 8 symbols, and the pdep/pext masks (the selected bytes'
-// low w bits) of each half.
-struct Plan16 {
-  // Encoder placement (MakePlan16 with the group's first bit offset s0):
-  // block j starts at byte ob[j] (from the group's first byte), bit sh[j];
-  // hi << nlo = (hi << a) << b and hi >> (64 - nlo) = (hi >> c) >> d with
-  // every count < 64; the next block starts in byte k of this block's 17
-  // bytes: word kw[j] = k / 8, bit kb[j] = 8 * (k % 8).
-  alignas(32) uint16_t ob[16], sh[16], a[16], b[16], c[16], d[16], kw[16], kb[16];
-  alignas(64) uint32_t pos0[16 + 16];  // pos0[16]: the 16 blocks' bits
-  alignas(64) uint32_t pos1[16];
-  alignas(64) uint64_t m[32];  // block j: m[2j] symbols 0..7, m[2j+1] 8..15
-};
-
-struct Plan16Consts {
-  alignas(64) uint8_t spread[4][64];  // zmm q byte i <- block 4q + i/16
-  alignas(32) uint16_t shift[4][16];  // lane j <- lane j - 2^t
-  alignas(64) uint16_t wspread[4][32];  // u16 lane l <- block 4q + l/8
-  alignas(64) uint64_t even[8], odd[8];  // qwords 2i / 2i+1 of two zmm
-  Plan16Consts() {
+struct EncConsts {
+  alignas(64) uint16_t wspread[4][32];  // zmm q, u16 lane l <- block 4q + l/8
+  EncConsts() {
     for (int q = 0; q < 4; ++q)
       for (int l = 0; l < 32; ++l) wspread[q][l] = static_cast<uint16_t>(4 * q + l / 8);
-    for (int i = 0; i < 8; ++i) {
-      even[i] = static_cast<uint64_t>(2 * i);
-      odd[i] = static_cast<uint64_t>(2 * i + 1);
-    }
-    for (int q = 0; q < 4; ++q)
-      for (int i = 0; i < 64; ++i) spread[q][i] = static_cast<uint8_t>(4 * q + i / 16);
-    for (int t = 0; t < 4; ++t)
-      for (int j = 0; j < 16; ++j)
-        shift[t][j] = static_cast<uint16_t>(j >= (1 << t) ? j - (1 << t) : 0);
   }
 };
-
-// codes: the 16 blocks' codes; sel: their selection masks (the non-zero
-// mask of a masked block, 0xFFFF otherwise). Returns the 16 blocks' value
-// bits.
-inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl, unsigned s0 = 0) {
-  static const Plan16Consts k;
-  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-  const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
-  const __m256i nlo = _mm256_mullo_epi16(
-      _mm256_popcnt_epi16(_mm256_and_si256(sel, _mm256_set1_epi16(0xFF))), w);
-  __m256i incl = nb;
-  for (int t = 0; t < 4; ++t) {
-    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(k.shift[t]));
-    incl = _mm256_add_epi16(
-        incl, _mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(0xFFFFu << (1 << t)), idx, incl));
-  }
-  const __m512i p0 = _mm512_cvtepu16_epi32(_mm256_sub_epi16(incl, nb));
-  _mm512_store_si512(pl->pos0, p0);
-  _mm512_store_si512(pl->pos1, _mm512_add_epi32(p0, _mm512_cvtepu16_epi32(nlo)));
-  // (1 << w) - 1 per block, then per symbol byte, and-ed with the selection.
-  const __m128i lut = _mm_setr_epi8(0, 1, 3, 7, 15, 31, 63, 127, -1, 0, 0, 0, 0, 0, 0, 0);
-  const __m512i fw = _mm512_castsi128_si512(_mm_shuffle_epi8(lut, _mm256_cvtepi16_epi8(w)));
-  alignas(32) uint64_t selq[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
-  for (int q = 0; q < 4; ++q) {
-    const __m512i idx = _mm512_load_si512(k.spread[q]);
-    _mm512_store_si512(pl->m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
-  }
-  const uint32_t bits = static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
-  pl->pos0[16] = bits;
-  {
-    auto st = [](uint16_t* dst, __m256i v) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(dst), v);
-    };
-    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
-                                       _mm256_set1_epi16(static_cast<int16_t>(s0)));
-    const __m256i sh = _mm256_and_si256(e, _mm256_set1_epi16(7));
-    st(pl->ob, _mm256_srli_epi16(e, 3));
-    st(pl->sh, sh);
-    const __m256i a = _mm256_srli_epi16(nlo, 1);
-    st(pl->a, a);
-    st(pl->b, _mm256_sub_epi16(nlo, a));
-    const __m256i rest = _mm256_sub_epi16(_mm256_set1_epi16(64), nlo);
-    const __m256i c = _mm256_srli_epi16(rest, 1);
-    st(pl->c, c);
-    st(pl->d, _mm256_sub_epi16(rest, c));
-    const __m256i k = _mm256_srli_epi16(_mm256_add_epi16(sh, nb), 3);
-    st(pl->kw, _mm256_srli_epi16(k, 3));
-    st(pl->kb, _mm256_slli_epi16(_mm256_and_si256(k, _mm256_set1_epi16(7)), 3));
-  }
-  return bits;
-}
 
 // Codes of 16 blocks from 8 code bytes, as u16 lanes.
 inline __m256i Codes16(const uint8_t* c8) {
@@ -242,55 +170,17 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
                         mask + 16 * groups);
 }
 
-// Writes the value bits of 16 full blocks at s (plan pl, `bits` in all)
-// from bit *pos of p: the bytes PackEncodeT writes, with the partial byte
-// carried in a register. A block's values V (pext of each half) are
-// shifted to the block's bit offset sh < 8 and stored as 17 bytes from its
-// first byte, OR-ed with the carry (the bits already in that byte). The
-// next carry is the block's last partial byte, which only depends on the
-// previous carry when the block ends in its first byte: the carried
-// dependency is one OR and one select per block.
-inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t* p,
-                     size_t* pos, uint64_t* carry_io) {
-  uint8_t* const base = p + *pos / 8;
-  uint64_t carry = *carry_io;
-  for (int j = 0; j < 16; ++j) {
-    uint64_t x0, x1;
-    std::memcpy(&x0, s + 16 * j, 8);
-    std::memcpy(&x1, s + 16 * j + 8, 8);
-    const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
-    const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
-    const uint64_t v0 = lo | ((hi << pl.a[j]) << pl.b[j]);  // V = v1:v0
-    const uint64_t v1 = (hi >> pl.c[j]) >> pl.d[j];
-    const unsigned sh = pl.sh[j], rs = 63 - sh;
-    const uint64_t w0 = (v0 << sh) | carry;
-    const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> rs);
-    const uint64_t t2 = (v1 >> 1) >> rs;
-    uint8_t* o = base + pl.ob[j];
-    std::memcpy(o, &w0, 8);
-    std::memcpy(o + 8, &t1, 8);
-    o[16] = static_cast<uint8_t>(t2);
-    const unsigned kw = pl.kw[j];
-    const uint64_t is0 = 0 - static_cast<uint64_t>(kw == 0);
-    const uint64_t is2 = 0 - static_cast<uint64_t>(kw >> 1);
-    const uint64_t wk = (w0 & is0) | (t1 & ~is0 & ~is2) | (t2 & is2);
-    carry = (wk >> pl.kb[j]) & 0xFF;
-  }
-  *pos += bits;
-  *carry_io = carry;
-}
-
-// The same bytes as Values16 with the shifts and the carries in vectors:
-// pext packs each half block (scalar, one per 8 symbols); per 8 blocks in
-// u64 lanes V = lo | hi << nlo (v1:v0), shifted to the block's bit offset
-// sh into w0:t1:t2 (variable shifts give 0 for counts >= 64, so no
-// special cases), and the tail byte T (the block's bits in the byte where
-// the next block starts, byte d = (sh + nb) / 8). The carry into block j
-// (earlier bits in its first byte) is T(j-1) | (d(j-1) == 0 ? carry(j-1)
-// : 0): a two-instruction chain; the stores then need no read-back.
+// Writes the value bits of 16 full blocks at s (codes, selection masks
+// sel: the non-zero mask of a masked block, 0xFFFF otherwise) from bit
+// *pos of p; *carry_io holds the bits already in the first byte (and the
+// last partial byte on return). The bytes of PackEncodeT, all in vectors:
+// each block's selected symbols are packed into 16*w bits in its own
+// 128-bit lane, the four lanes of a zmm are merged at their bit offsets
+// by funnel shifts, and the 64-byte window is stored at once (stores
+// overlap by the partial byte, which carries the earlier bits).
 inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, size_t* pos,
                       uint64_t* carry_io) {
-  static const Plan16Consts k;
+  static const EncConsts k;
   const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
   const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
   const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
@@ -384,7 +274,6 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
   const size_t groups = nfull / 16;
   uint64_t carry = p[*pos / 8] & ((1u << (*pos % 8)) - 1);
-  Plan16 pl;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
@@ -421,7 +310,6 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   size_t nm = 0, vpos = 0;
   uint64_t carry = 0;
   vals[0] = 0;
-  Plan16 pl;
   alignas(64) uint8_t pad[256];
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* s = sym + 256 * g;
@@ -449,107 +337,6 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   std::memcpy(dst + head, masks, 2 * nm);
   std::memcpy(dst + head + 2 * nm, vals, vbytes);
   return head + 2 * nm + vbytes;
-}
-
-// Decoder of whole groups of 16 full blocks, two blocks per zmm. The
-// masks of the group's masked blocks are expanded into place (vpexpandw);
-// a prefix sum of the block bits gives each block's bit offset. Per pair
-// of blocks: one 64-byte window (their bits span at most 7 + 256 bits), 32
-// u16 lanes = the 16 value slots of each block, slot i of a block at bit
-// base + i*w: vpermb gathers the two bytes holding it, vpsrlvw aligns it,
-// and-ing keeps w bits, vpmovwb packs and vpexpandb puts the non-zeros of
-// masked blocks in place (identity for dense ones; w = 0 gives zeros).
-struct PairConsts {
-  // For pe = values of the even block (0..16), lane L: odd[pe][L] = 1 when
-  // L >= pe (slot of the odd block), slot[pe][L] = its slot in its block.
-  alignas(64) uint16_t odd[17][32];
-  alignas(64) uint16_t slot[17][32];
-  alignas(32) uint8_t dup_even[32];  // u16 lane 2k+1 <- lane 2k (per 128 bits)
-  PairConsts() {
-    for (int pe = 0; pe <= 16; ++pe)
-      for (int L = 0; L < 32; ++L) {
-        odd[pe][L] = L >= pe;
-        slot[pe][L] = static_cast<uint16_t>(L >= pe ? L - pe : L);
-      }
-    for (int i = 0; i < 32; ++i) {
-      const int b = i % 16;
-      dup_even[i] = static_cast<uint8_t>((b / 4) * 4 + b % 2);
-    }
-  }
-};
-
-size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
-                   size_t* mi, uint8_t* sym) {
-  static const PairConsts kc;
-  const size_t groups = nfull / 16;
-  size_t ps = *pos, m = *mi;
-  const __m256i dup_even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.dup_even));
-  const __m512i ones = _mm512_set1_epi16(1);
-  alignas(32) uint16_t ws[16];
-  alignas(32) uint16_t selv[16];
-  for (size_t g = 0; g < groups; ++g) {
-    const __m256i codes = Codes16(src + 8 * g);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    // Within the mask section (checked by the caller: 16 * nm <= 8 * plen).
-    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
-                                                win.p + 2 * m);
-    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
-    m += nmk;
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-    const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
-    __m256i incl = nb;
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFE, _mm256_setr_epi16(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFC, _mm256_setr_epi16(0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFF0, _mm256_setr_epi16(0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFF00, _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7), incl));
-    // Bit offsets relative to byte ps / 8; pair window = byte of its even block.
-    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
-                                       _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
-    const __m256i wbyte = _mm256_shuffle_epi8(_mm256_srli_epi16(e, 3), dup_even);
-    const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wbyte, 3));
-    const __m512i pk = _mm512_castsi256_si512(_mm256_or_si256(rel, _mm256_slli_epi16(w, 12)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ws), wbyte);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(selv), sel);
-    const size_t gbyte = ps / 8;
-    uint8_t* out = sym + 256 * g;
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) {
-      // vpexpandb takes its source bytes in order: lanes [0, pe) hold the
-      // even block's slots, lanes from pe the odd block's.
-      uint32_t sp;
-      std::memcpy(&sp, selv + 2 * k, 4);
-      const int pe = __builtin_popcount(sp & 0xFFFF);
-      const __m512i b = _mm512_permutexvar_epi16(
-          _mm512_add_epi16(_mm512_load_si512(kc.odd[pe]),
-                           _mm512_set1_epi16(static_cast<int16_t>(2 * k))),
-          pk);
-      const __m512i wv = _mm512_srli_epi16(b, 12);
-      const __m512i slot = _mm512_load_si512(kc.slot[pe]);
-      const __m512i bit = _mm512_add_epi16(_mm512_and_si512(b, _mm512_set1_epi16(0xFFF)),
-                                           _mm512_mullo_epi16(slot, wv));
-      const __m512i q = _mm512_srli_epi16(bit, 3);
-      const __m512i idx = _mm512_add_epi16(_mm512_mullo_epi16(q, _mm512_set1_epi16(0x101)),
-                                           _mm512_set1_epi16(0x100));
-      const size_t start = gbyte + ws[2 * k];
-      __m512i wnd;
-      if (__builtin_expect(start + 64 <= win.plen, 1)) {
-        wnd = _mm512_loadu_si512(win.p + start);
-      } else {
-        wnd = _mm512_maskz_loadu_epi8(start < win.plen ? Prefix(win.plen - start) : 0,
-                                      win.p + (start < win.plen ? start : 0));
-      }
-      __m512i v = _mm512_permutexvar_epi8(idx, wnd);
-      v = _mm512_srlv_epi16(v, _mm512_and_si512(bit, _mm512_set1_epi16(7)));
-      v = _mm512_and_si512(v, _mm512_sub_epi16(_mm512_sllv_epi16(ones, wv), ones));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * k),
-                          _mm256_maskz_expand_epi8(sp, _mm512_cvtepi16_epi8(v)));
-    }
-    ps += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
-  }
-  *pos = ps;
-  *mi = m;
-  return 16 * groups;
 }
 
 // Decoder of whole groups of 16 full blocks, four blocks (64 symbols) per
@@ -615,8 +402,6 @@ inline __m512i Window64(const BitWindow& win, size_t start) {
 size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
                size_t* mi, uint8_t* sym) {
   static const MsConsts kc;
-  static const PairConsts kp;  // (unused tables kept for the pair decoder)
-  (void)kp;
   const size_t groups = nfull / 16;
   size_t ps = *pos, m = *mi;
   const __m512i iota = _mm512_load_si512(kc.iota), low7 = _mm512_load_si512(kc.low7);
@@ -827,7 +612,7 @@ bool DctSymmetric8(const int16_t* c, int K) {
 
 // K as a template parameter: the frequency loops unroll and the
 // coefficient vectors stay in registers.
-template <int K>
+template <int K, bool GM>
 void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
   static const FwdIdx fidx;
   const size_t F = npix * plan.G;
@@ -851,17 +636,8 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
   const __mmask64 pairs = 0x5555555555555555ull;
   const __m512i reorder = _mm512_load_si512(fidx.reorder);
   const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
-  for (size_t f0 = 0; f0 < F; f0 += 16) {
-    const size_t rem = F - f0 < 16 ? F - f0 : 16;
-    const uint8_t* x = src + 8 * f0;
-    __m512i a, b;
-    if (rem == 16) {
-      a = _mm512_loadu_si512(x);
-      b = _mm512_loadu_si512(x + 64);
-    } else {
-      a = _mm512_maskz_loadu_epi8(Prefix(8 * rem), x);
-      b = _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64);
-    }
+  // 16 groups (a: 0..7, b: 8..15, 8 bytes each) -> symbols f0.. of the K planes.
+  auto step = [&](__m512i a, __m512i b, size_t f0, size_t rem) {
     a = _mm512_xor_si512(a, flip);
     b = _mm512_xor_si512(b, flip);
     __m512i xp[4];
@@ -905,6 +681,36 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
         _mm_mask_storeu_epi8(sym + (k0 + t) * F + f0, tm, s);
       }
     }
+  };
+  if (!GM) {  // planes pixel-major: groups f = p*G + g are contiguous
+    for (size_t f0 = 0; f0 < F; f0 += 16) {
+      const size_t rem = F - f0 < 16 ? F - f0 : 16;
+      const uint8_t* x = src + 8 * f0;
+      if (rem == 16) {
+        step(_mm512_loadu_si512(x), _mm512_loadu_si512(x + 64), f0, rem);
+      } else {
+        step(_mm512_maskz_loadu_epi8(Prefix(8 * rem), x),
+             _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64), f0, rem);
+      }
+    }
+    return;
+  }
+  // Group-major (the stream order of §5.5, symbol k*F + g*npix + p): 16
+  // pixels of one group, gathered a qword per pixel.
+  const size_t C = 8 * static_cast<size_t>(plan.G);
+  const __m512i vidx = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
+                                          _mm512_set1_epi64(static_cast<long long>(C)));
+  for (size_t g = 0; g < static_cast<size_t>(plan.G); ++g) {
+    for (size_t p0 = 0; p0 < npix; p0 += 16) {
+      const size_t rem = npix - p0 < 16 ? npix - p0 : 16;
+      const uint8_t* x = src + p0 * C + 8 * g;
+      const __mmask8 ma = static_cast<__mmask8>(Prefix(rem));
+      const __mmask8 mb = static_cast<__mmask8>(rem > 8 ? Prefix(rem - 8) : 0);
+      const __m512i a = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), ma, vidx, x, 1);
+      const __m512i b = mb ? _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), mb, vidx, x + 8 * C, 1)
+                           : _mm512_setzero_si512();
+      step(a, b, g * npix + p0, rem);
+    }
   }
 }
 
@@ -914,16 +720,34 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     return;
   }
   switch (plan.K) {
-    case 1: return DctForwardK<1>(plan, src, npix, sym);
-    case 2: return DctForwardK<2>(plan, src, npix, sym);
-    case 3: return DctForwardK<3>(plan, src, npix, sym);
-    case 4: return DctForwardK<4>(plan, src, npix, sym);
-    case 5: return DctForwardK<5>(plan, src, npix, sym);
-    case 6: return DctForwardK<6>(plan, src, npix, sym);
-    case 7: return DctForwardK<7>(plan, src, npix, sym);
-    case 8: return DctForwardK<8>(plan, src, npix, sym);
+    case 1: return DctForwardK<1, false>(plan, src, npix, sym);
+    case 2: return DctForwardK<2, false>(plan, src, npix, sym);
+    case 3: return DctForwardK<3, false>(plan, src, npix, sym);
+    case 4: return DctForwardK<4, false>(plan, src, npix, sym);
+    case 5: return DctForwardK<5, false>(plan, src, npix, sym);
+    case 6: return DctForwardK<6, false>(plan, src, npix, sym);
+    case 7: return DctForwardK<7, false>(plan, src, npix, sym);
+    case 8: return DctForwardK<8, false>(plan, src, npix, sym);
   }
 
+}
+
+// The same symbols in stream order (group-major planes, §5.5), so the
+// encoder needs no plane transposes. L = 8 only (nullptr-equivalent
+// false return otherwise: the caller transposes).
+bool DctForwardGm(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+  if (plan.L != 8) return false;
+  switch (plan.K) {
+    case 1: DctForwardK<1, true>(plan, src, npix, sym); return true;
+    case 2: DctForwardK<2, true>(plan, src, npix, sym); return true;
+    case 3: DctForwardK<3, true>(plan, src, npix, sym); return true;
+    case 4: DctForwardK<4, true>(plan, src, npix, sym); return true;
+    case 5: DctForwardK<5, true>(plan, src, npix, sym); return true;
+    case 6: DctForwardK<6, true>(plan, src, npix, sym); return true;
+    case 7: DctForwardK<7, true>(plan, src, npix, sym); return true;
+    case 8: DctForwardK<8, true>(plan, src, npix, sym); return true;
+  }
+  return false;
 }
 
 struct InvIdx {
@@ -1046,7 +870,7 @@ const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
     PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
-    CountZeros,
+    CountZeros, DctForwardGm,
 };
 
 }  // namespace
