@@ -470,15 +470,12 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           }
           x = pb;
         }
+        k.dct_forward(plan, x, npix, sym.get());
         const size_t G = C / lo.L;
         const size_t sn = npix * G * lo.K;
-        if (G == 1 || npix == 1 || !k.dct_forward_gm ||
-            !k.dct_forward_gm(plan, x, npix, sym.get())) {
-          k.dct_forward(plan, x, npix, sym.get());
-          if (G > 1 && npix > 1) {
-            PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
-            ds = dplanes.get();
-          }
+        if (G > 1 && npix > 1) {
+          PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
+          ds = dplanes.get();
         }
         if (!fb) {
           const bool direct = room >= PackCodeBytes(sn) + sn;

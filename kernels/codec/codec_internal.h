@@ -72,10 +72,6 @@ struct Kernels {
                     uint8_t* dst);
   // Number of zero bytes (stats).
   size_t (*count_zeros)(const uint8_t* src, size_t n);
-  // Optional (nullptr or false = not handled): dct_forward writing the
-  // planes group-major, i.e. in stream order (§5.5: symbol k*F + g*npix + p).
-  bool (*dct_forward_gm)(const DctPlan& plan, const uint8_t* src, size_t npix,
-                         uint8_t* sym) = nullptr;
 };
 
 extern const Kernels kScalarKernels;

@@ -288,7 +288,7 @@ void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
 const Kernels kAvx2Kernels = {
     ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsB2>, PackEncodeT<StatsB2>, PackDecodeT<>,
     ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
-    CountZerosB, nullptr,
+    CountZerosB,
 };
 
 }  // namespace

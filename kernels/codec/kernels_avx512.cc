@@ -19,8 +19,7 @@
 //    even/odd butterfly: x[n] +- x[7-n]), vpdpwssd accumulates against the
 //    int16 table (exact int32), the quantiser is the same IEEE float
 //    multiply + RNE convert as the scalar code, vpmovsdb/vpmovusdb saturate
-//    (= the clamps of FORMAT.md §6.2). The encoder's variant gathers 16
-//    pixels of one group and writes the planes in stream order.
+//    (= the clamps of FORMAT.md §6.2).
 #include <immintrin.h>
 
 #include <cstring>
@@ -612,7 +611,7 @@ bool DctSymmetric8(const int16_t* c, int K) {
 
 // K as a template parameter: the frequency loops unroll and the
 // coefficient vectors stay in registers.
-template <int K, bool GM>
+template <int K>
 void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
   static const FwdIdx fidx;
   const size_t F = npix * plan.G;
@@ -682,34 +681,14 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
       }
     }
   };
-  if (!GM) {  // planes pixel-major: groups f = p*G + g are contiguous
-    for (size_t f0 = 0; f0 < F; f0 += 16) {
-      const size_t rem = F - f0 < 16 ? F - f0 : 16;
-      const uint8_t* x = src + 8 * f0;
-      if (rem == 16) {
-        step(_mm512_loadu_si512(x), _mm512_loadu_si512(x + 64), f0, rem);
-      } else {
-        step(_mm512_maskz_loadu_epi8(Prefix(8 * rem), x),
-             _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64), f0, rem);
-      }
-    }
-    return;
-  }
-  // Group-major (the stream order of §5.5, symbol k*F + g*npix + p): 16
-  // pixels of one group, gathered a qword per pixel.
-  const size_t C = 8 * static_cast<size_t>(plan.G);
-  const __m512i vidx = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
-                                          _mm512_set1_epi64(static_cast<long long>(C)));
-  for (size_t g = 0; g < static_cast<size_t>(plan.G); ++g) {
-    for (size_t p0 = 0; p0 < npix; p0 += 16) {
-      const size_t rem = npix - p0 < 16 ? npix - p0 : 16;
-      const uint8_t* x = src + p0 * C + 8 * g;
-      const __mmask8 ma = static_cast<__mmask8>(Prefix(rem));
-      const __mmask8 mb = static_cast<__mmask8>(rem > 8 ? Prefix(rem - 8) : 0);
-      const __m512i a = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), ma, vidx, x, 1);
-      const __m512i b = mb ? _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), mb, vidx, x + 8 * C, 1)
-                           : _mm512_setzero_si512();
-      step(a, b, g * npix + p0, rem);
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t rem = F - f0 < 16 ? F - f0 : 16;
+    const uint8_t* x = src + 8 * f0;
+    if (rem == 16) {
+      step(_mm512_loadu_si512(x), _mm512_loadu_si512(x + 64), f0, rem);
+    } else {
+      step(_mm512_maskz_loadu_epi8(Prefix(8 * rem), x),
+           _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64), f0, rem);
     }
   }
 }
@@ -720,34 +699,16 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     return;
   }
   switch (plan.K) {
-    case 1: return DctForwardK<1, false>(plan, src, npix, sym);
-    case 2: return DctForwardK<2, false>(plan, src, npix, sym);
-    case 3: return DctForwardK<3, false>(plan, src, npix, sym);
-    case 4: return DctForwardK<4, false>(plan, src, npix, sym);
-    case 5: return DctForwardK<5, false>(plan, src, npix, sym);
-    case 6: return DctForwardK<6, false>(plan, src, npix, sym);
-    case 7: return DctForwardK<7, false>(plan, src, npix, sym);
-    case 8: return DctForwardK<8, false>(plan, src, npix, sym);
+    case 1: return DctForwardK<1>(plan, src, npix, sym);
+    case 2: return DctForwardK<2>(plan, src, npix, sym);
+    case 3: return DctForwardK<3>(plan, src, npix, sym);
+    case 4: return DctForwardK<4>(plan, src, npix, sym);
+    case 5: return DctForwardK<5>(plan, src, npix, sym);
+    case 6: return DctForwardK<6>(plan, src, npix, sym);
+    case 7: return DctForwardK<7>(plan, src, npix, sym);
+    case 8: return DctForwardK<8>(plan, src, npix, sym);
   }
 
-}
-
-// The same symbols in stream order (group-major planes, §5.5), so the
-// encoder needs no plane transposes. L = 8 only (nullptr-equivalent
-// false return otherwise: the caller transposes).
-bool DctForwardGm(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
-  if (plan.L != 8) return false;
-  switch (plan.K) {
-    case 1: DctForwardK<1, true>(plan, src, npix, sym); return true;
-    case 2: DctForwardK<2, true>(plan, src, npix, sym); return true;
-    case 3: DctForwardK<3, true>(plan, src, npix, sym); return true;
-    case 4: DctForwardK<4, true>(plan, src, npix, sym); return true;
-    case 5: DctForwardK<5, true>(plan, src, npix, sym); return true;
-    case 6: DctForwardK<6, true>(plan, src, npix, sym); return true;
-    case 7: DctForwardK<7, true>(plan, src, npix, sym); return true;
-    case 8: DctForwardK<8, true>(plan, src, npix, sym); return true;
-  }
-  return false;
 }
 
 struct InvIdx {
@@ -870,7 +831,7 @@ const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
     PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
-    CountZeros, DctForwardGm,
+    CountZeros,
 };
 
 }  // namespace
