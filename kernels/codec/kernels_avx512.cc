@@ -742,9 +742,25 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
       const int16_t hi = 2 * j + 1 < K ? plan.coef[(2 * j + 1) * 8 + n] : 0;
       cpi[n][j] = _mm512_set1_epi32(PairOf(lo, hi));
     }
+  // No clamp can act when |q| * step <= 4095 (|q| <= 255 for an unsigned
+  // DC, else 128): then q * step is exact in int16 and already in range.
+  bool exact[8];
   for (int k = 0; k < K; ++k) {
     step[k] = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
     qlim[k] = _mm512_set1_epi16(static_cast<int16_t>(kDequantMax / plan.step[k] + 1));
+    exact[k] = (k == 0 && !plan.is_signed ? 255 : 128) * plan.step[k] <= kDequantMax;
+  }
+  // Butterfly (as the forward): y[n] / y[7-n] = E_n +- O_n, E from the
+  // even rows, O from the odd ones, n < 4: half the multiply-adds.
+  const bool bfly = K > 4 && DctSymmetric8(plan.coef, K);
+  __m512i ce[4][2], co[4][2];
+  if (bfly) {
+    for (int n = 0; n < 4; ++n)
+      for (int j = 0; j < 2; ++j) {
+        auto cf = [&](int k) { return k < K ? plan.coef[k * 8 + n] : int16_t{0}; };
+        ce[n][j] = _mm512_set1_epi32(PairOf(cf(4 * j), cf(4 * j + 2)));
+        co[n][j] = _mm512_set1_epi32(PairOf(cf(4 * j + 1), cf(4 * j + 3)));
+      }
   }
   const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
@@ -766,18 +782,44 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
                              _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
         q = _mm512_cvtepi8_epi16(u);
       }
-      q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])),
-                           qlim[k]);
-      d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
+      if (exact[k]) {
+        d[k] = _mm512_mullo_epi16(q, step[k]);
+      } else {
+        q = _mm512_min_epi16(
+            _mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])), qlim[k]);
+        d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
+      }
     }
-    if (K & 1) d[K] = _mm512_setzero_si512();
+    for (int k = K; k < 8; ++k) d[k] = _mm512_setzero_si512();
+    __m512i ylo[8], yhi[8];
+    if (bfly) {
+      __m512i elo[2], ehi[2], olo[2], ohi[2];
+      for (int j = 0; j < 2; ++j) {
+        elo[j] = _mm512_unpacklo_epi16(d[4 * j], d[4 * j + 2]);
+        ehi[j] = _mm512_unpackhi_epi16(d[4 * j], d[4 * j + 2]);
+        olo[j] = _mm512_unpacklo_epi16(d[4 * j + 1], d[4 * j + 3]);
+        ohi[j] = _mm512_unpackhi_epi16(d[4 * j + 1], d[4 * j + 3]);
+      }
+      for (int n = 0; n < 4; ++n) {
+        __m512i el = round, eh = round, ol = _mm512_setzero_si512(), oh = _mm512_setzero_si512();
+        for (int j = 0; j < 2; ++j) {
+          el = _mm512_dpwssd_epi32(el, elo[j], ce[n][j]);
+          eh = _mm512_dpwssd_epi32(eh, ehi[j], ce[n][j]);
+          ol = _mm512_dpwssd_epi32(ol, olo[j], co[n][j]);
+          oh = _mm512_dpwssd_epi32(oh, ohi[j], co[n][j]);
+        }
+        ylo[n] = _mm512_srai_epi32(_mm512_add_epi32(el, ol), kFracBits);
+        yhi[n] = _mm512_srai_epi32(_mm512_add_epi32(eh, oh), kFracBits);
+        ylo[7 - n] = _mm512_srai_epi32(_mm512_sub_epi32(el, ol), kFracBits);
+        yhi[7 - n] = _mm512_srai_epi32(_mm512_sub_epi32(eh, oh), kFracBits);
+      }
+    }
     __m512i plo[4], phi[4];
-    for (int j = 0; j < P; ++j) {
+    for (int j = 0; j < P && !bfly; ++j) {
       plo[j] = _mm512_unpacklo_epi16(d[2 * j], d[2 * j + 1]);
       phi[j] = _mm512_unpackhi_epi16(d[2 * j], d[2 * j + 1]);
     }
-    __m512i ylo[8], yhi[8];
-    for (int n = 0; n < 8; ++n) {
+    for (int n = 0; n < 8 && !bfly; ++n) {
       __m512i alo = round, ahi = round;
       for (int j = 0; j < P; ++j) {
         alo = _mm512_dpwssd_epi32(alo, plo[j], cpi[n][j]);
