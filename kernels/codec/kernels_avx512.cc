@@ -280,6 +280,9 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
     Values16V(sym + 256 * g, codes, sel, p, pos, &carry);
   }
+  // PackEncodeT's per-block loop ORs into the byte at *pos: it must hold
+  // exactly the carried bits (a window ending at bit 512 leaves it unwritten).
+  if (groups) p[*pos / 8] = static_cast<uint8_t>(carry);
   return 16 * groups;
 }
 
