@@ -614,7 +614,7 @@ bool DctSymmetric8(const int16_t* c, int K) {
 
 // K as a template parameter: the frequency loops unroll and the
 // coefficient vectors stay in registers.
-template <int K>
+template <int K, bool SG>
 void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
   static const FwdIdx fidx;
   const size_t F = npix * plan.G;
@@ -627,7 +627,7 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
       cp[k][j] = _mm512_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
       sum += c[2 * j] + c[2 * j + 1];
     }
-    bias[k] = _mm512_set1_epi32(plan.is_signed ? -128 * sum : 0);
+    bias[k] = _mm512_set1_epi32(SG ? -128 * sum : 0);
     inv[k] = _mm512_set1_ps(plan.inv[k]);
   }
   const bool bfly = DctSymmetric8(plan.coef, K);
@@ -637,7 +637,7 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
     for (int j = 0; j < 2; ++j) cb[k][j] = cp[k][j];
   const __mmask64 pairs = 0x5555555555555555ull;
   const __m512i reorder = _mm512_load_si512(fidx.reorder);
-  const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
+  const __m512i flip = _mm512_set1_epi8(SG ? static_cast<char>(0x80) : 0);
   // 16 groups (a: 0..7, b: 8..15, 8 bytes each) -> symbols f0.. of the K planes.
   auto step = [&](__m512i a, __m512i b, size_t f0, size_t rem) {
     a = _mm512_xor_si512(a, flip);
@@ -661,15 +661,15 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
       return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
     };
     const __mmask16 tm = static_cast<__mmask16>(Prefix(rem));
-    int k0 = 0;
-    if (!plan.is_signed) {  // DC of an unsigned map: clamp 0..255, no zigzag
+    constexpr int kFirst = SG ? 0 : 1;
+    if (!SG) {  // DC of an unsigned map: clamp 0..255, no zigzag
       const __m128i s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(quant(0), _mm512_setzero_si512()));
       _mm_mask_storeu_epi8(sym + f0, tm, s);
-      k0 = 1;
     }
     // Four frequencies at a time: saturating packs (= clamp to int8), one
     // zigzag over 64 bytes, vpermb to [k][group], 16 bytes per plane.
-    for (; k0 < K; k0 += 4) {
+    #pragma GCC unroll 2
+    for (int k0 = kFirst; k0 < K; k0 += 4) {
       __m512i q[4];
       for (int t = 0; t < 4; ++t) q[t] = k0 + t < K ? quant(k0 + t) : _mm512_setzero_si512();
       const __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
@@ -702,14 +702,22 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     return;
   }
   switch (plan.K) {
-    case 1: return DctForwardK<1>(plan, src, npix, sym);
-    case 2: return DctForwardK<2>(plan, src, npix, sym);
-    case 3: return DctForwardK<3>(plan, src, npix, sym);
-    case 4: return DctForwardK<4>(plan, src, npix, sym);
-    case 5: return DctForwardK<5>(plan, src, npix, sym);
-    case 6: return DctForwardK<6>(plan, src, npix, sym);
-    case 7: return DctForwardK<7>(plan, src, npix, sym);
-    case 8: return DctForwardK<8>(plan, src, npix, sym);
+    case 1: return plan.is_signed ? DctForwardK<1, true>(plan, src, npix, sym)
+                           : DctForwardK<1, false>(plan, src, npix, sym);
+    case 2: return plan.is_signed ? DctForwardK<2, true>(plan, src, npix, sym)
+                           : DctForwardK<2, false>(plan, src, npix, sym);
+    case 3: return plan.is_signed ? DctForwardK<3, true>(plan, src, npix, sym)
+                           : DctForwardK<3, false>(plan, src, npix, sym);
+    case 4: return plan.is_signed ? DctForwardK<4, true>(plan, src, npix, sym)
+                           : DctForwardK<4, false>(plan, src, npix, sym);
+    case 5: return plan.is_signed ? DctForwardK<5, true>(plan, src, npix, sym)
+                           : DctForwardK<5, false>(plan, src, npix, sym);
+    case 6: return plan.is_signed ? DctForwardK<6, true>(plan, src, npix, sym)
+                           : DctForwardK<6, false>(plan, src, npix, sym);
+    case 7: return plan.is_signed ? DctForwardK<7, true>(plan, src, npix, sym)
+                           : DctForwardK<7, false>(plan, src, npix, sym);
+    case 8: return plan.is_signed ? DctForwardK<8, true>(plan, src, npix, sym)
+                           : DctForwardK<8, false>(plan, src, npix, sym);
   }
 
 }
@@ -733,7 +741,7 @@ struct InvIdx {
 // restore the [group][n] order.
 // K as a template parameter: the frequency loops unroll and the
 // coefficient vectors stay in registers.
-template <int K>
+template <int K, bool SG>
 void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   static const InvIdx iidx;
   const int P = (K + 1) / 2;
@@ -751,7 +759,7 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   for (int k = 0; k < K; ++k) {
     step[k] = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
     qlim[k] = _mm512_set1_epi16(static_cast<int16_t>(kDequantMax / plan.step[k] + 1));
-    exact[k] = (k == 0 && !plan.is_signed ? 255 : 128) * plan.step[k] <= kDequantMax;
+    exact[k] = (k == 0 && !SG ? 255 : 128) * plan.step[k] <= kDequantMax;
   }
   // Butterfly (as the forward): y[n] / y[7-n] = E_n +- O_n, E from the
   // even rows, O from the odd ones, n < 4: half the multiply-adds.
@@ -769,7 +777,7 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
   const __m512i oidx = _mm512_load_si512(iidx.idx);
   const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
-  const bool sg = plan.is_signed;
+  constexpr bool sg = SG;
   for (size_t f0 = 0; f0 < F; f0 += 32) {
     const size_t rem = F - f0 < 32 ? F - f0 : 32;
     const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
@@ -860,14 +868,22 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
     return;
   }
   switch (plan.K) {
-    case 1: return DctInverseK<1>(plan, sym, npix, dst);
-    case 2: return DctInverseK<2>(plan, sym, npix, dst);
-    case 3: return DctInverseK<3>(plan, sym, npix, dst);
-    case 4: return DctInverseK<4>(plan, sym, npix, dst);
-    case 5: return DctInverseK<5>(plan, sym, npix, dst);
-    case 6: return DctInverseK<6>(plan, sym, npix, dst);
-    case 7: return DctInverseK<7>(plan, sym, npix, dst);
-    case 8: return DctInverseK<8>(plan, sym, npix, dst);
+    case 1: return plan.is_signed ? DctInverseK<1, true>(plan, sym, npix, dst)
+                           : DctInverseK<1, false>(plan, sym, npix, dst);
+    case 2: return plan.is_signed ? DctInverseK<2, true>(plan, sym, npix, dst)
+                           : DctInverseK<2, false>(plan, sym, npix, dst);
+    case 3: return plan.is_signed ? DctInverseK<3, true>(plan, sym, npix, dst)
+                           : DctInverseK<3, false>(plan, sym, npix, dst);
+    case 4: return plan.is_signed ? DctInverseK<4, true>(plan, sym, npix, dst)
+                           : DctInverseK<4, false>(plan, sym, npix, dst);
+    case 5: return plan.is_signed ? DctInverseK<5, true>(plan, sym, npix, dst)
+                           : DctInverseK<5, false>(plan, sym, npix, dst);
+    case 6: return plan.is_signed ? DctInverseK<6, true>(plan, sym, npix, dst)
+                           : DctInverseK<6, false>(plan, sym, npix, dst);
+    case 7: return plan.is_signed ? DctInverseK<7, true>(plan, sym, npix, dst)
+                           : DctInverseK<7, false>(plan, sym, npix, dst);
+    case 8: return plan.is_signed ? DctInverseK<8, true>(plan, sym, npix, dst)
+                           : DctInverseK<8, false>(plan, sym, npix, dst);
   }
 
 }
