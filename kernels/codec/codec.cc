@@ -473,9 +473,34 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         k.dct_forward(plan, x, npix, sym.get());
         const size_t G = C / lo.L;
         const size_t sn = npix * G * lo.K;
-        if (G > 1 && npix > 1) {
+        const size_t F = npix * G;
+        const bool reorder = G > 1 && npix > 1;
+        if (reorder) ds = dplanes.get();
+        size_t psize = SIZE_MAX, dsize = SIZE_MAX;
+        if (fb && !guess_dct && F % kBlock == 0) {
+          // The lossless candidate first; then the DCT planes one at a
+          // time, stopping as soon as a lower bound of the DCT size reaches
+          // min(psize, n): the DCT cannot win, and the choice between raw
+          // and pzvc needs no exact DCT size (same decision as the rule
+          // below). Each plane starts on a block (F % 16 == 0) and has at
+          // least 8 * (its size - its code bytes) - 7 bits.
+          psize = k.pzvc_encode(ls, n, penc.get());
+          const size_t limit = psize < n ? psize : n;
+          size_t lb_bits = 0;
+          int q = 0;
+          for (; q < lo.K; ++q) {
+            if (reorder) k.transpose(sym.get() + q * F, npix, G, dplanes.get() + q * F);
+            const size_t sq = k.pzvc_size(ds + q * F, F) - PackCodeBytes(F);
+            lb_bits += sq ? 8 * sq - 7 : 0;
+            if (PackCodeBytes(sn) + (lb_bits + 7) / 8 >= limit) break;
+          }
+          if (q < lo.K) {
+            dsize = limit;  // a stand-in: >= psize or >= n, never chosen
+          } else {
+            dsize = k.pzvc_size(ds, sn);
+          }
+        } else if (reorder) {
           PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
-          ds = dplanes.get();
         }
         if (!fb) {
           const bool direct = room >= PackCodeBytes(sn) + sn;
@@ -486,11 +511,10 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           kind = kTileCoded;
           break;
         }
-        size_t psize, dsize;
         if (guess_dct) {
           dsize = k.pzvc_encode(ds, sn, penc.get());
           psize = k.pzvc_size(ls, n);
-        } else {
+        } else if (psize == SIZE_MAX) {
           psize = k.pzvc_encode(ls, n, penc.get());
           dsize = k.pzvc_size(ds, sn);
         }

@@ -208,6 +208,75 @@ TEST(SimdPaths, DctcmCandidateOrderAndShortDestination) {
   }
 }
 
+
+// The per-tile choice (FORMAT.md §4, "smallest wins; ties prefer raw, then
+// pzvc") checked against sizes measured independently: the DCT tile sizes
+// of the same map coded without fallback and the lossless ones of pzvc
+// mode (the encoder may stop sizing the DCT early when it cannot win).
+TEST(SimdPaths, DctcmTileChoiceFollowsTheRule) {
+  std::mt19937 rng(24);
+  const MapDesc d{1, 16, 16, 64, false};  // 256 pixels
+  for (int variant_map = 0; variant_map < 3; ++variant_map) {
+    std::vector<uint8_t> map(size_t{d.h} * d.w * d.c);
+    for (size_t p = 0; p < size_t{d.h} * d.w; ++p) {
+      const int kind = static_cast<int>((p / 16 + variant_map) % 4);
+      for (size_t c = 0; c < d.c; ++c) {
+        uint8_t v;
+        if (kind == 0) v = static_cast<uint8_t>(40 + (c % 8) / 2);
+        else if (kind == 1) v = rng() % 4 ? 0 : static_cast<uint8_t>(rng() % 8);
+        else if (kind == 2) v = static_cast<uint8_t>(rng());
+        else v = static_cast<uint8_t>(rng() % 2 ? 0 : 20 + rng() % 40);
+        map[p * d.c + c] = v;
+      }
+    }
+    for (int step : {1, 2, 6}) {
+      EncodeParams p;
+      p.mode = Mode::kDctcm;
+      p.tile_pixels = 16;
+      p.dct.K = 8;
+      p.dct.steps.assign(8, static_cast<uint16_t>(step));
+      EncodeParams nofb = p;
+      nofb.dct.fallback = false;
+      EncodeParams pz;
+      pz.mode = Mode::kPzvc;
+      pz.tile_pixels = 16;
+      for (const Variant& v : Variants()) {
+        if (!v.supported()) continue;
+        SCOPED_TRACE(std::string(v.name) + " map " + std::to_string(variant_map) +
+                     " step " + std::to_string(step));
+        const auto a = testing::EncodeOrDie(v, map, d, p);
+        const auto b = testing::EncodeOrDie(v, map, d, nofb);
+        const auto c = testing::EncodeOrDie(v, map, d, pz);
+        const uint32_t T = 16;
+        const size_t n = 16 * size_t{d.c};
+        auto entry = [&](const std::vector<uint8_t>& s, size_t meta, uint32_t t) {
+          const uint8_t* e = s.data() + meta + 4 * t;
+          return uint32_t(e[0]) | uint32_t(e[1]) << 8 | uint32_t(e[2]) << 16 | uint32_t(e[3]) << 24;
+        };
+        const size_t ma = 32 + 8, mc = 32;
+        uint32_t pa = 0, pb = 0, pc = 0;
+        for (uint32_t t = 0; t < T; ++t) {
+          const uint32_t ea = entry(a, ma, t), eb = entry(b, ma, t), ec = entry(c, mc, t);
+          const size_t sa = (ea & 0x3FFFFFFF) - pa, sb = (eb & 0x3FFFFFFF) - pb,
+                       sc = (ec & 0x3FFFFFFF) - pc;
+          pa = ea & 0x3FFFFFFF;
+          pb = eb & 0x3FFFFFFF;
+          pc = ec & 0x3FFFFFFF;
+          const size_t dsize = sb;
+          const bool p_raw = (ec >> 30) == kTileRaw;  // then psize >= n
+          const size_t psize = p_raw ? SIZE_MAX : sc;
+          uint32_t want;
+          if (n <= psize && n <= dsize) want = kTileRaw;
+          else if (psize <= dsize) want = kTilePzvc;
+          else want = kTileCoded;
+          ASSERT_EQ(ea >> 30, want) << "tile " << t;
+          ASSERT_EQ(sa, want == kTileRaw ? n : want == kTilePzvc ? psize : dsize) << "tile " << t;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace codec
