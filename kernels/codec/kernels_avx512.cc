@@ -496,7 +496,68 @@ struct Tr16Consts {
   }
 };
 
+// 8-byte-wide shapes (DCT planes with G = 8 groups, tiles of 8 pixels):
+// rows x 8 <-> 8 x cols in blocks of 512 bytes, a vpermb (8x8 bytes inside
+// each qword group) and an 8x8 qword transpose (unpack + 2 x vshufi64x2).
+inline void Tr8x8Qwords(const __m512i t[8], __m512i out[8]) {
+  __m512i x[8], y[8];
+  for (int i = 0; i < 4; ++i) {
+    x[2 * i] = _mm512_unpacklo_epi64(t[2 * i], t[2 * i + 1]);
+    x[2 * i + 1] = _mm512_unpackhi_epi64(t[2 * i], t[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h)  // t[0..3] -> y[0..3], t[4..7] -> y[4..7]
+    for (int o = 0; o < 2; ++o) {
+      y[4 * h + o] = _mm512_shuffle_i64x2(x[4 * h + 0 + o], x[4 * h + 2 + o], 0x88);
+      y[4 * h + 2 + o] = _mm512_shuffle_i64x2(x[4 * h + 0 + o], x[4 * h + 2 + o], 0xDD);
+    }
+  // y[0]: qwords 0/4 of t0..t3 (lo half of lanes), y[1]: 1/5, y[2]: 2/6, y[3]: 3/7.
+  for (int q = 0; q < 4; ++q) {
+    out[q] = _mm512_shuffle_i64x2(y[q], y[4 + q], 0x88);
+    out[q + 4] = _mm512_shuffle_i64x2(y[q], y[4 + q], 0xDD);
+  }
+}
+
+struct Tr8Consts {
+  alignas(64) uint8_t idx[64];  // byte (c, r) <- (r, c) in each 8x8 block
+  Tr8Consts() {
+    for (int c = 0; c < 8; ++c)
+      for (int r = 0; r < 8; ++r) idx[8 * c + r] = static_cast<uint8_t>(8 * r + c);
+  }
+};
+
+// Returns false when the shape is not one of these.
+bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  static const Tr8Consts k8;
+  const __m512i idx = _mm512_load_si512(k8.idx);
+  if (cols == 8 && rows >= 64) {
+    const size_t r64 = rows & ~size_t{63};
+    for (size_t r0 = 0; r0 < r64; r0 += 64) {
+      __m512i t[8], o[8];
+      for (int i = 0; i < 8; ++i)
+        t[i] = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(src + (r0 + 8 * i) * 8));
+      Tr8x8Qwords(t, o);
+      for (int c = 0; c < 8; ++c) _mm512_storeu_si512(dst + c * rows + r0, o[c]);
+    }
+    if (r64 < rows) TransposeRange(src, rows, cols, dst, r64, rows, 0, cols);
+    return true;
+  }
+  if (rows == 8 && cols >= 64) {
+    const size_t c64 = cols & ~size_t{63};
+    for (size_t c0 = 0; c0 < c64; c0 += 64) {
+      __m512i t[8], o[8];
+      for (int r = 0; r < 8; ++r) t[r] = _mm512_loadu_si512(src + r * cols + c0);
+      Tr8x8Qwords(t, o);
+      for (int q = 0; q < 8; ++q)
+        _mm512_storeu_si512(dst + (c0 + 8 * q) * 8, _mm512_permutexvar_epi8(idx, o[q]));
+    }
+    if (c64 < cols) TransposeRange(src, rows, cols, dst, 0, rows, c64, cols);
+    return true;
+  }
+  return false;
+}
+
 void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst)) return;
   static const Tr16Consts kt;
   const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
   const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);

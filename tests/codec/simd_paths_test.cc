@@ -277,6 +277,27 @@ TEST(SimdPaths, DctcmTileChoiceFollowsTheRule) {
   }
 }
 
+
+// The 8-byte-wide transposes (rows x 8 and 8 x cols, 512-byte blocks and
+// their remainders).
+TEST(SimdPaths, TransposeEightWide) {
+  std::mt19937 rng(25);
+  for (auto& [name, k] : SimdKernels()) {
+    for (size_t other : {1, 8, 63, 64, 65, 127, 128, 200, 256, 2048}) {
+      for (int flip = 0; flip < 2; ++flip) {
+        const size_t rows = flip ? 8 : other, cols = flip ? other : 8;
+        std::vector<uint8_t> x(rows * cols), a(x.size()), b(x.size() + 1, 0xEE);
+        for (auto& v : x) v = uint8_t(rng());
+        kScalarKernels.transpose(x.data(), rows, cols, a.data());
+        k->transpose(x.data(), rows, cols, b.data());
+        ASSERT_EQ(b.back(), 0xEE);
+        b.pop_back();
+        ASSERT_EQ(a, b) << name << " " << rows << "x" << cols;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace codec
