@@ -133,10 +133,12 @@ inline Stats16Out Stats16(const uint8_t* s) {
   for (int q = 0; q < 4; ++q) {
     const __m512i x = _mm512_loadu_si512(s + 64 * q);
     km[q] = _mm512_test_epi8_mask(x, x);
-    __m512i t = _mm512_or_si512(x, _mm512_bsrli_epi128(x, 8));
-    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 4));
-    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 2));
-    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 1));
+    // OR of each 16-byte lane into its byte 0: qword shifts (port 0), one
+    // byte shift across the two qwords.
+    __m512i t = _mm512_or_si512(x, _mm512_srli_epi64(x, 32));
+    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 16));
+    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 8));
+    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 8));
   }
   const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
   const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
