@@ -513,7 +513,22 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         }
         if (guess_dct) {
           dsize = k.pzvc_encode(ds, sn, penc.get());
-          psize = k.pzvc_size(ls, n);
+          // The lossless size in chunks of whole blocks, stopping once a
+          // lower bound shows pzvc cannot win: > dsize (a tie would go to
+          // pzvc) when the DCT beats raw, else >= n (raw wins either way).
+          const size_t need = dsize < n ? dsize + 1 : n;
+          constexpr size_t kChunk = 4096;  // symbols, a multiple of 16
+          size_t lb_bits = 0, done = 0;
+          while (done < n) {
+            const size_t len = n - done < kChunk ? n - done : kChunk;
+            if (len % kBlock != 0) break;  // partial last block: size it all
+            const size_t sq = k.pzvc_size(ls + done, len) - PackCodeBytes(len);
+            lb_bits += sq ? 8 * sq - 7 : 0;
+            done += len;
+            if (PackCodeBytes(n) + (lb_bits + 7) / 8 >= need) break;
+          }
+          psize = PackCodeBytes(n) + (lb_bits + 7) / 8 >= need ? need  // stand-in
+                                                               : k.pzvc_size(ls, n);
         } else if (psize == SIZE_MAX) {
           psize = k.pzvc_encode(ls, n, penc.get());
           dsize = k.pzvc_size(ds, sn);
