@@ -3,13 +3,17 @@
 //
 //   dctcm-bench-codec [--maps DIR] [--sparsity S[,S...]] [--variant V]
 //                     [--mode M[,M...]] [--json FILE] [--seconds T]
-//                     [--dct-L L] [--dct-K K] [--dct-step S]
+//                     [--dct-L L] [--dct-K K] [--dct-step S] [--kernels]
 //
 // Synthetic maps: ResNet-50 shapes, zeros with probability S, other values
 // 1 + exponential(mean 7) (post-ReLU activation codes, mean ~8).
 // Real maps: DIR/*.dmap = "DMAP", u32 h, w, c, u8 is_signed, 3 zero bytes,
 // then h*w*c NHWC bytes (20-byte header, little-endian).
 // Each figure is the median of 5 timed batches of about T/5 seconds each.
+// --kernels: instead, the per-kernel breakdown (GB/s of tile bytes, each
+// kernel timed alone on every default-size tile of every map, in cache,
+// best of 15 runs): plane transpose, block stats, packed encode/decode,
+// the L = 8 DCT and its plane reordering, per variant.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "kernels/codec/codec.h"
+#include "kernels/codec/codec_internal.h"
 
 using namespace dctcm::codec;
 
@@ -109,6 +114,65 @@ struct Result {
   double zero_frac;
 };
 
+
+// --kernels: per-kernel GB/s over the tiles of the maps (see the header).
+void KernelBreakdown(const std::vector<Map>& maps, const std::vector<const Variant*>& variants,
+                     int dct_K, int dct_step) {
+  namespace in = dctcm::codec::internal;
+  for (const Variant* v : variants) {
+    const std::string name = v->name;
+    const in::Kernels* k = name == "avx512" ? in::Avx512Kernels()
+                           : name == "avx2" ? in::Avx2Kernels()
+                                            : &in::kScalarKernels;
+    const int reps = name == "scalar" ? 3 : 15;
+    auto best = [&](auto fn) {
+      double b = 1e30;
+      for (int r = 0; r < reps; ++r) {
+        const auto t0 = Clock::now();
+        fn();
+        b = std::min(b, std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      return b;
+    };
+    double t[9] = {0}, bytes = 0;
+    for (const Map& m : maps) {
+      const size_t C = m.desc.c, P = size_t(m.desc.n) * m.desc.h * m.desc.w;
+      if (C % 8 != 0) continue;
+      const size_t tp = std::max<size_t>(1, 16384 / C), G = C / 8;
+      std::vector<uint8_t> planes(tp * C + 64), enc(2 * tp * C + 256), dec(tp * C + 64),
+          sym(tp * C + 64), gm(tp * C + 64);
+      std::vector<uint16_t> steps(dct_K, uint16_t(dct_step));
+      in::DctPlan plan;
+      in::MakeDctPlan(8, dct_K, steps.data(), m.desc.is_signed, int(C), &plan);
+      for (size_t p0 = 0; p0 < P; p0 += tp) {
+        const size_t np = std::min(tp, P - p0), n = np * C, F = np * G;
+        const uint8_t* x = m.bytes.data() + p0 * C;
+        size_t sz = 0;
+        t[0] += best([&] { k->transpose(x, np, C, planes.data()); });
+        t[1] += best([&] { sz = k->pzvc_size(planes.data(), n); });
+        t[2] += best([&] { sz = k->pzvc_encode(planes.data(), n, enc.data()); });
+        t[3] += best([&] { k->pzvc_decode(enc.data(), sz, n, dec.data()); });
+        t[4] += best([&] { k->transpose(dec.data(), C, np, planes.data()); });
+        t[5] += best([&] { k->dct_forward(plan, x, np, sym.data()); });
+        t[6] += best([&] {
+          for (int q = 0; q < dct_K; ++q) k->transpose(sym.data() + q * F, np, G, gm.data() + q * F);
+        });
+        t[7] += best([&] {
+          for (int q = 0; q < dct_K; ++q) k->transpose(gm.data() + q * F, G, np, sym.data() + q * F);
+        });
+        t[8] += best([&] { k->dct_inverse(plan, sym.data(), np, dec.data()); });
+        bytes += n;
+      }
+    }
+    const char* names[9] = {"tile->planes", "stats(size)", "pack-encode", "pack-decode",
+                            "planes->tile", "dct-fwd", "dct planes->stream",
+                            "dct stream->planes", "dct-inv"};
+    std::printf("kernels %-8s", v->name);
+    for (int i = 0; i < 9; ++i) std::printf("  %s %.2f", names[i], t[i] > 0 ? bytes / t[i] / 1e9 : 0);
+    std::printf("  (GB/s of tile bytes, DCT L=8 K=%d step %d)\n", dct_K, dct_step);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,6 +180,7 @@ int main(int argc, char** argv) {
   std::string sparsity_arg = "0.5";
   double seconds = 0.5;
   int dct_L = 8, dct_K = 8, dct_step = 1;
+  bool kernels = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -134,10 +199,12 @@ int main(int argc, char** argv) {
     else if (a == "--dct-L") dct_L = std::atoi(next().c_str());
     else if (a == "--dct-K") dct_K = std::atoi(next().c_str());
     else if (a == "--dct-step") dct_step = std::atoi(next().c_str());
+    else if (a == "--kernels") kernels = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--maps DIR] [--sparsity S[,S..]] [--variant V] [--mode M[,M..]]\n"
-                   "          [--json FILE] [--seconds T] [--dct-L L] [--dct-K K] [--dct-step S]\n",
+                   "          [--json FILE] [--seconds T] [--dct-L L] [--dct-K K] [--dct-step S]\n"
+                   "          [--kernels]\n",
                    argv[0]);
       return 2;
     }
@@ -191,6 +258,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (kernels) {
+    KernelBreakdown(maps, variants, dct_K, dct_step);
+    return 0;
+  }
   std::vector<Result> results;
   double memcpy_sum = 0;
   std::printf("%-8s %-6s %-22s %9s %9s %7s %9s\n", "variant", "mode", "map", "enc GB/s",

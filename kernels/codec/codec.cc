@@ -278,9 +278,9 @@ void StreamToPlanes(const Kernels& k, const uint8_t* in, size_t npix,
 
 // Decodes one tile whose payload bytes are [t, t+size). sym and tmp hold
 // a tile's values each; planes holds a tile's values.
-Error DecodeOneTile(const Kernels& k, const Layout& lo, uint32_t kind,
-                    const uint8_t* t, size_t size, size_t npix, uint8_t* dst,
-                    uint8_t* sym, uint8_t* tmp, uint8_t* planes) {
+Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
+                    uint32_t kind, const uint8_t* t, size_t size, size_t npix,
+                    uint8_t* dst, uint8_t* sym, uint8_t* tmp, uint8_t* planes) {
   const size_t C = lo.desc.c;
   const size_t n = npix * C;
   if (kind == kTileRaw) {
@@ -316,8 +316,6 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, uint32_t kind,
         if (!k.pzvc_decode(t, size, sn, planes)) return Error::kCorrupt;
         StreamToPlanes(k, planes, npix, G, lo.K, sym);
       }
-      DctPlan plan;
-      MakeDctPlan(lo.L, lo.K, lo.steps, lo.desc.is_signed, static_cast<int>(C), &plan);
       if (lo.perm_bytes == nullptr) {
         k.dct_inverse(plan, sym, npix, dst);
       } else {
@@ -385,7 +383,13 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
   // Stream-order symbols: channel planes (§5.4) and group-major DCT planes.
   Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf dplanes(lo.mode == Mode::kDctcm ? tile_n : 0);
-  Buf penc(lo.mode == Mode::kPzvc ? PackCodeBytes(tile_n) + tile_n : 0);
+  // One-pass packed encodes go here first when they may lose (or not fit).
+  Buf penc(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm
+               ? PackCodeBytes(tile_n) + tile_n : 0);
+  // dctcm with fallback: the candidate that won the previous tile is coded
+  // in one pass (stats + values) into penc, the other one only sized; the
+  // loser's values are never packed when the guess holds.
+  bool guess_dct = false;
   DctPlan plan;
   if (lo.mode == Mode::kDctcm)
     MakeDctPlan(lo.L, lo.K, lo.steps, desc.is_signed, static_cast<int>(C), &plan);
@@ -431,7 +435,6 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
       case Mode::kDctcm: {
         const bool fb = lo.mode == Mode::kPzvc || params.dct.fallback;
         const uint8_t* ls = ts;  // lossless symbols, channel planes (§5.4)
-        size_t psize = SIZE_MAX;
         if (fb) {
           if (desc.is_signed) {
             k.zigzag(ts, n, tmp.get());
@@ -441,41 +444,103 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
             k.transpose(ls, npix, C, planes.get());
             ls = planes.get();
           }
-          // pzvc mode codes the tile right away (into penc) instead of
-          // sizing it first: one pass instead of two.
-          psize = lo.mode == Mode::kPzvc ? k.pzvc_encode(ls, n, penc.get())
-                                         : k.pzvc_size(ls, n);
+        }
+        if (lo.mode == Mode::kPzvc) {
+          // Coded in one pass, straight into the stream when it fits.
+          const bool direct = room >= PackCodeBytes(n) + n;
+          uint8_t* w = direct ? out : penc.get();
+          const size_t psize = k.pzvc_encode(ls, n, w);
+          if (psize >= n) {  // not smaller: raw (§5.4)
+            kind = kTileRaw;
+            size = n;
+            if (room < n) return Error::kDstTooSmall;
+            std::memcpy(out, ts, n);
+          } else {
+            size = psize;
+            if (room < size) return Error::kDstTooSmall;
+            if (!direct) std::memcpy(out, w, size);
+          }
+          break;
         }
         const uint8_t* ds = sym.get();  // DCT symbols in stream order
-        size_t dsize = SIZE_MAX, sn = 0;
-        if (lo.mode == Mode::kDctcm) {
-          const uint8_t* x = ts;
-          if (lo.perm) {
-            uint8_t* pb = perm_buf.get();
-            for (size_t j = 0; j < C; ++j) {
-              const size_t pj = lo.perm[j];
-              for (size_t p = 0; p < npix; ++p) pb[p * C + j] = ts[p * C + pj];
-            }
-            x = pb;
+        const uint8_t* x = ts;
+        if (lo.perm) {
+          uint8_t* pb = perm_buf.get();
+          for (size_t j = 0; j < C; ++j) {
+            const size_t pj = lo.perm[j];
+            for (size_t p = 0; p < npix; ++p) pb[p * C + j] = ts[p * C + pj];
           }
-          k.dct_forward(plan, x, npix, sym.get());
-          const size_t G = C / lo.L;
-          sn = npix * G * lo.K;
-          if (G > 1 && npix > 1) {
-            PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
-            ds = dplanes.get();
+          x = pb;
+        }
+        k.dct_forward(plan, x, npix, sym.get());
+        const size_t G = C / lo.L;
+        const size_t sn = npix * G * lo.K;
+        const size_t F = npix * G;
+        const bool reorder = G > 1 && npix > 1;
+        if (reorder) ds = dplanes.get();
+        size_t psize = SIZE_MAX, dsize = SIZE_MAX;
+        if (fb && !guess_dct && F % kBlock == 0) {
+          // The lossless candidate first; then the DCT planes one at a
+          // time, stopping as soon as a lower bound of the DCT size reaches
+          // min(psize, n): the DCT cannot win, and the choice between raw
+          // and pzvc needs no exact DCT size (same decision as the rule
+          // below). Each plane starts on a block (F % 16 == 0) and has at
+          // least 8 * (its size - its code bytes) - 7 bits.
+          psize = k.pzvc_encode(ls, n, penc.get());
+          const size_t limit = psize < n ? psize : n;
+          size_t lb_bits = 0;
+          int q = 0;
+          for (; q < lo.K; ++q) {
+            if (reorder) k.transpose(sym.get() + q * F, npix, G, dplanes.get() + q * F);
+            const size_t sq = k.pzvc_size(ds + q * F, F) - PackCodeBytes(F);
+            lb_bits += sq ? 8 * sq - 7 : 0;
+            if (PackCodeBytes(sn) + (lb_bits + 7) / 8 >= limit) break;
           }
+          if (q < lo.K) {
+            dsize = limit;  // a stand-in: >= psize or >= n, never chosen
+          } else {
+            dsize = k.pzvc_size(ds, sn);
+          }
+        } else if (reorder) {
+          PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
+        }
+        if (!fb) {
+          const bool direct = room >= PackCodeBytes(sn) + sn;
+          uint8_t* w = direct ? out : penc.get();
+          size = k.pzvc_encode(ds, sn, w);
+          if (room < size) return Error::kDstTooSmall;
+          if (!direct) std::memcpy(out, w, size);
+          kind = kTileCoded;
+          break;
+        }
+        if (guess_dct) {
+          dsize = k.pzvc_encode(ds, sn, penc.get());
+          // The lossless size in chunks of whole blocks, stopping once a
+          // lower bound shows pzvc cannot win: > dsize (a tie would go to
+          // pzvc) when the DCT beats raw, else >= n (raw wins either way).
+          const size_t need = dsize < n ? dsize + 1 : n;
+          constexpr size_t kChunk = 4096;  // symbols, a multiple of 16
+          size_t lb_bits = 0, done = 0;
+          while (done < n) {
+            const size_t len = n - done < kChunk ? n - done : kChunk;
+            if (len % kBlock != 0) break;  // partial last block: size it all
+            const size_t sq = k.pzvc_size(ls + done, len) - PackCodeBytes(len);
+            lb_bits += sq ? 8 * sq - 7 : 0;
+            done += len;
+            if (PackCodeBytes(n) + (lb_bits + 7) / 8 >= need) break;
+          }
+          psize = PackCodeBytes(n) + (lb_bits + 7) / 8 >= need ? need  // stand-in
+                                                               : k.pzvc_size(ls, n);
+        } else if (psize == SIZE_MAX) {
+          psize = k.pzvc_encode(ls, n, penc.get());
           dsize = k.pzvc_size(ds, sn);
         }
         // Smallest wins; ties prefer raw, then pzvc (lossless, cheaper).
-        if (!fb) {
-          kind = kTileCoded;
-          size = dsize;
-        } else if (n <= psize && n <= dsize) {
+        if (n <= psize && n <= dsize) {
           kind = kTileRaw;
           size = n;
         } else if (psize <= dsize) {
-          kind = lo.mode == Mode::kPzvc ? kTileCoded : kTilePzvc;
+          kind = kTilePzvc;
           size = psize;
         } else {
           kind = kTileCoded;
@@ -484,13 +549,14 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         if (room < size) return Error::kDstTooSmall;
         if (kind == kTileRaw) {
           std::memcpy(out, ts, n);
-        } else if (lo.mode == Mode::kPzvc) {
+        } else if ((kind == kTileCoded) == guess_dct) {
           std::memcpy(out, penc.get(), size);
-        } else if (lo.mode == Mode::kDctcm && kind == kTileCoded) {
+        } else if (kind == kTileCoded) {
           k.pzvc_encode(ds, sn, out);
         } else {
           k.pzvc_encode(ls, n, out);
         }
+        if (kind != kTileRaw) guess_dct = kind == kTileCoded;
         break;
       }
     }
@@ -533,6 +599,9 @@ Error DecodeWith(const Kernels& k, const uint8_t* src, size_t len,
   Buf sym(lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf tmp(lo.perm_bytes ? tile_n : 0);
   Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
+  DctPlan plan;  // once per map, not per tile
+  if (lo.mode == Mode::kDctcm)
+    MakeDctPlan(lo.L, lo.K, lo.steps, lo.desc.is_signed, static_cast<int>(C), &plan);
   prev = 0;
   for (uint32_t t = 0; t < lo.num_tiles; ++t) {
     const uint32_t entry = Get32(index + 4 * size_t{t});
@@ -540,7 +609,7 @@ Error DecodeWith(const Kernels& k, const uint8_t* src, size_t len,
     const uint64_t pix0 = uint64_t{t} * lo.tile_pixels;
     const size_t npix = static_cast<size_t>(
         lo.pixels - pix0 < lo.tile_pixels ? lo.pixels - pix0 : lo.tile_pixels);
-    e = DecodeOneTile(k, lo, entry >> 30, payload + prev, end - prev, npix,
+    e = DecodeOneTile(k, lo, plan, entry >> 30, payload + prev, end - prev, npix,
                       dst + pix0 * C, sym.get(), tmp.get(), planes.get());
     if (e != Error::kOk) return e;
     prev = end;
@@ -572,7 +641,10 @@ Error DecodeTileWith(const Kernels& k, const uint8_t* src, size_t len,
   Buf sym(lo.mode == Mode::kDctcm ? npix * C : 0);
   Buf tmp(lo.perm_bytes ? npix * C : 0);
   Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? npix * C : 0);
-  return DecodeOneTile(k, lo, entry >> 30, src + lo.meta_size + start,
+  DctPlan plan;
+  if (lo.mode == Mode::kDctcm)
+    MakeDctPlan(lo.L, lo.K, lo.steps, lo.desc.is_signed, static_cast<int>(C), &plan);
+  return DecodeOneTile(k, lo, plan, entry >> 30, src + lo.meta_size + start,
                        end - start, npix, dst, sym.get(), tmp.get(),
                        planes.get());
 }

@@ -1,18 +1,25 @@
 // AVX-512 kernels (F/BW/VL/CD + VBMI + VBMI2 + VNNI). Byte-identical to the
 // scalar reference (kernels_scalar.cc); tests/codec checks every parameter.
 //
-// Ideas, per 64-value block:
+// Ideas:
 //  * zvc: vptestmb gives the mask, vpcompressb / vpexpandb gather and scatter
 //    the non-zeros; loads and stores are masked so nothing is touched past a
 //    buffer end.
-//  * pzvc unpack: 8 values of width w occupy exactly w bytes, so vpermb puts
-//    the w bytes of values 8g..8g+7 into qword g, vpmultishiftqb pulls value j
-//    from bit j*w, vpexpandb scatters by the mask. Pack is the reverse with
-//    variable shifts (16->32->64-bit merges) and one vpermb.
-//  * DCT (L = 8): 16 groups per step; vpermt2b builds (x[2j], x[2j+1]) int16
-//    pairs, vpdpwssd accumulates against the int16 table (exact int32), the
-//    quantiser is the same IEEE float multiply + RNE convert as the scalar
-//    code, vpmovsdb/vpmovusdb saturate (= the clamps of FORMAT.md §6.2).
+//  * packed blocks (§5.4 v3), 16 blocks (256 symbols) per group, 4 per zmm:
+//    decode: every block's bit offset is a prefix sum of codes and masks;
+//    an output qword (8 symbols of one block) needs at most 8 consecutive
+//    values, which one vpermb brings into the qword from a 64-byte window,
+//    and vpmultishiftqb extracts each symbol at its bit (rank among the
+//    non-zeros by vpexpandb), zero-masked by the block's selection.
+//    encode: vpcompressb + vpexpandb put each block's (non-zero) symbols at
+//    the start of its 128-bit lane, variable shifts pack them (16->32->64->
+//    128 bits), funnel shifts (vpshrdvq/vpshldvq) merge the 4 lanes at their
+//    bit offsets, one 64-byte store per zmm.
+//  * DCT (L = 8): 16 groups per step; vpermt2b builds int16 pairs (for the
+//    even/odd butterfly: x[n] +- x[7-n]), vpdpwssd accumulates against the
+//    int16 table (exact int32), the quantiser is the same IEEE float
+//    multiply + RNE convert as the scalar code, vpmovsdb/vpmovusdb saturate
+//    (= the clamps of FORMAT.md §6.2).
 #include <immintrin.h>
 
 #include <cstring>
@@ -90,85 +97,13 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // with the per-block bookkeeping of 16 full blocks at a time in AVX-512.
 #include "kernels/codec/kernels_bmi2.inc"
 
-// For 16 full blocks: bit offset (relative to the group) of each block's
-// low and high 8 symbols, and the pdep/pext masks (the selected bytes'
-// low w bits) of each half.
-struct Plan16 {
-  // Encoder placement (MakePlan16 with the group's first bit offset s0):
-  // block j starts at byte ob[j] (from the group's first byte), bit sh[j];
-  // hi << nlo = (hi << a) << b and hi >> (64 - nlo) = (hi >> c) >> d with
-  // every count < 64; the next block starts in byte k of this block's 17
-  // bytes: word kw[j] = k / 8, bit kb[j] = 8 * (k % 8).
-  alignas(32) uint16_t ob[16], sh[16], a[16], b[16], c[16], d[16], kw[16], kb[16];
-  alignas(64) uint32_t pos0[16 + 16];  // pos0[16]: the 16 blocks' bits
-  alignas(64) uint32_t pos1[16];
-  alignas(64) uint64_t m[32];  // block j: m[2j] symbols 0..7, m[2j+1] 8..15
-};
-
-struct Plan16Consts {
-  alignas(64) uint8_t spread[4][64];  // zmm q byte i <- block 4q + i/16
-  alignas(32) uint16_t shift[4][16];  // lane j <- lane j - 2^t
-  Plan16Consts() {
+struct EncConsts {
+  alignas(64) uint16_t wspread[4][32];  // zmm q, u16 lane l <- block 4q + l/8
+  EncConsts() {
     for (int q = 0; q < 4; ++q)
-      for (int i = 0; i < 64; ++i) spread[q][i] = static_cast<uint8_t>(4 * q + i / 16);
-    for (int t = 0; t < 4; ++t)
-      for (int j = 0; j < 16; ++j)
-        shift[t][j] = static_cast<uint16_t>(j >= (1 << t) ? j - (1 << t) : 0);
+      for (int l = 0; l < 32; ++l) wspread[q][l] = static_cast<uint16_t>(4 * q + l / 8);
   }
 };
-
-// codes: the 16 blocks' codes; sel: their selection masks (the non-zero
-// mask of a masked block, 0xFFFF otherwise). Returns the 16 blocks' value
-// bits.
-inline uint32_t MakePlan16(__m256i codes, __m256i sel, Plan16* pl, unsigned s0 = 0) {
-  static const Plan16Consts k;
-  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-  const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
-  const __m256i nlo = _mm256_mullo_epi16(
-      _mm256_popcnt_epi16(_mm256_and_si256(sel, _mm256_set1_epi16(0xFF))), w);
-  __m256i incl = nb;
-  for (int t = 0; t < 4; ++t) {
-    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(k.shift[t]));
-    incl = _mm256_add_epi16(
-        incl, _mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(0xFFFFu << (1 << t)), idx, incl));
-  }
-  const __m512i p0 = _mm512_cvtepu16_epi32(_mm256_sub_epi16(incl, nb));
-  _mm512_store_si512(pl->pos0, p0);
-  _mm512_store_si512(pl->pos1, _mm512_add_epi32(p0, _mm512_cvtepu16_epi32(nlo)));
-  // (1 << w) - 1 per block, then per symbol byte, and-ed with the selection.
-  const __m128i lut = _mm_setr_epi8(0, 1, 3, 7, 15, 31, 63, 127, -1, 0, 0, 0, 0, 0, 0, 0);
-  const __m512i fw = _mm512_castsi128_si512(_mm_shuffle_epi8(lut, _mm256_cvtepi16_epi8(w)));
-  alignas(32) uint64_t selq[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
-  for (int q = 0; q < 4; ++q) {
-    const __m512i idx = _mm512_load_si512(k.spread[q]);
-    _mm512_store_si512(pl->m + 8 * q, _mm512_maskz_permutexvar_epi8(selq[q], idx, fw));
-  }
-  const uint32_t bits = static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
-  pl->pos0[16] = bits;
-  {
-    auto st = [](uint16_t* dst, __m256i v) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(dst), v);
-    };
-    const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
-                                       _mm256_set1_epi16(static_cast<int16_t>(s0)));
-    const __m256i sh = _mm256_and_si256(e, _mm256_set1_epi16(7));
-    st(pl->ob, _mm256_srli_epi16(e, 3));
-    st(pl->sh, sh);
-    const __m256i a = _mm256_srli_epi16(nlo, 1);
-    st(pl->a, a);
-    st(pl->b, _mm256_sub_epi16(nlo, a));
-    const __m256i rest = _mm256_sub_epi16(_mm256_set1_epi16(64), nlo);
-    const __m256i c = _mm256_srli_epi16(rest, 1);
-    st(pl->c, c);
-    st(pl->d, _mm256_sub_epi16(rest, c));
-    const __m256i k = _mm256_srli_epi16(_mm256_add_epi16(sh, nb), 3);
-    st(pl->kw, _mm256_srli_epi16(k, 3));
-    st(pl->kb, _mm256_slli_epi16(_mm256_and_si256(k, _mm256_set1_epi16(7)), 3));
-  }
-  return bits;
-}
 
 // Codes of 16 blocks from 8 code bytes, as u16 lanes.
 inline __m256i Codes16(const uint8_t* c8) {
@@ -198,10 +133,12 @@ inline Stats16Out Stats16(const uint8_t* s) {
   for (int q = 0; q < 4; ++q) {
     const __m512i x = _mm512_loadu_si512(s + 64 * q);
     km[q] = _mm512_test_epi8_mask(x, x);
-    __m512i t = _mm512_or_si512(x, _mm512_bsrli_epi128(x, 8));
-    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 4));
-    t = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 2));
-    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 1));
+    // OR of each 16-byte lane into its byte 0: qword shifts (port 0), one
+    // byte shift across the two qwords.
+    __m512i t = _mm512_or_si512(x, _mm512_srli_epi64(x, 32));
+    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 16));
+    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 8));
+    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 8));
   }
   const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
   const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
@@ -234,42 +171,103 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
                         mask + 16 * groups);
 }
 
-// Writes the value bits of 16 full blocks at s (plan pl, `bits` in all)
-// from bit *pos of p: the bytes PackEncodeT writes, with the partial byte
-// carried in a register. A block's values V (pext of each half) are
-// shifted to the block's bit offset sh < 8 and stored as 17 bytes from its
-// first byte, OR-ed with the carry (the bits already in that byte). The
-// next carry is the block's last partial byte, which only depends on the
-// previous carry when the block ends in its first byte: the carried
-// dependency is one OR and one select per block.
-inline void Values16(const uint8_t* s, const Plan16& pl, uint32_t bits, uint8_t* p,
-                     size_t* pos, uint64_t* carry_io) {
-  uint8_t* const base = p + *pos / 8;
-  uint64_t carry = *carry_io;
-  for (int j = 0; j < 16; ++j) {
-    uint64_t x0, x1;
-    std::memcpy(&x0, s + 16 * j, 8);
-    std::memcpy(&x1, s + 16 * j + 8, 8);
-    const uint64_t lo = _pext_u64(x0, pl.m[2 * j]);
-    const uint64_t hi = _pext_u64(x1, pl.m[2 * j + 1]);
-    const uint64_t v0 = lo | ((hi << pl.a[j]) << pl.b[j]);  // V = v1:v0
-    const uint64_t v1 = (hi >> pl.c[j]) >> pl.d[j];
-    const unsigned sh = pl.sh[j], rs = 63 - sh;
-    const uint64_t w0 = (v0 << sh) | carry;
-    const uint64_t t1 = (v1 << sh) | ((v0 >> 1) >> rs);
-    const uint64_t t2 = (v1 >> 1) >> rs;
-    uint8_t* o = base + pl.ob[j];
-    std::memcpy(o, &w0, 8);
-    std::memcpy(o + 8, &t1, 8);
-    o[16] = static_cast<uint8_t>(t2);
-    const unsigned kw = pl.kw[j];
-    const uint64_t is0 = 0 - static_cast<uint64_t>(kw == 0);
-    const uint64_t is2 = 0 - static_cast<uint64_t>(kw >> 1);
-    const uint64_t wk = (w0 & is0) | (t1 & ~is0 & ~is2) | (t2 & is2);
-    carry = (wk >> pl.kb[j]) & 0xFF;
+// Writes the value bits of 16 full blocks at s (codes, selection masks
+// sel: the non-zero mask of a masked block, 0xFFFF otherwise) from bit
+// *pos of p; *carry_io holds the bits already in the first byte (and the
+// last partial byte on return). The bytes of PackEncodeT, all in vectors:
+// each block's selected symbols are packed into 16*w bits in its own
+// 128-bit lane, the four lanes of a zmm are merged at their bit offsets
+// by funnel shifts, and the 64-byte window is stored at once (stores
+// overlap by the partial byte, which carries the earlier bits).
+inline void Values16V(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* p, size_t* pos,
+                      uint64_t* carry_io) {
+  static const EncConsts k;
+  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+  const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+  // Pack each block's (non-zero) symbols into 16*w bits, in vectors: per
+  // 4 blocks, vpcompressb of the selected symbols, vpexpandb to the start
+  // of each block's 16-byte lane, then lo | hi << w (u16), << 2w (u32),
+  // << 4w (u64): qword 0 of a lane = slots 0..7 at w bits, qword 1 = 8..15.
+  alignas(32) uint64_t selq[4], cntq[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(cntq),
+                     _mm256_sub_epi16(_mm256_sllv_epi16(ones16, _mm256_popcnt_epi16(sel)), ones16));
+  const __m512i w32 = _mm512_castsi256_si512(w);
+  __m512i q[4];
+  for (int z = 0; z < 4; ++z) {
+    const __m512i x = _mm512_loadu_si512(s + 64 * z);
+    const __m512i y = _mm512_maskz_expand_epi8(cntq[z], _mm512_maskz_compress_epi8(selq[z], x));
+    // w of block 4z + l/8 in u16 lane l.
+    const __m512i wl = _mm512_permutexvar_epi16(_mm512_load_si512(k.wspread[z]), w32);
+    const __m512i t16 = _mm512_or_si512(_mm512_and_si512(y, _mm512_set1_epi16(0xFF)),
+                                        _mm512_sllv_epi16(_mm512_srli_epi16(y, 8), wl));
+    const __m512i w2 = _mm512_slli_epi32(_mm512_and_si512(wl, _mm512_set1_epi32(0xFFFF)), 1);
+    const __m512i t32 = _mm512_or_si512(_mm512_and_si512(t16, _mm512_set1_epi32(0xFFFF)),
+                                        _mm512_sllv_epi32(_mm512_srli_epi32(t16, 16), w2));
+    const __m512i w4 = _mm512_slli_epi64(_mm512_and_si512(wl, _mm512_set1_epi64(0xFFFF)), 2);
+    const __m512i t64 = _mm512_or_si512(_mm512_and_si512(t32, _mm512_set1_epi64(0xFFFFFFFF)),
+                                        _mm512_sllv_epi64(_mm512_srli_epi64(t32, 32), w4));
+    // V = q0 | q1 << 8w over the lane (counts of 64 shift everything out).
+    const __m512i w8 = _mm512_slli_epi64(w4, 1);
+    const __m512i v0 = _mm512_or_si512(t64, _mm512_sllv_epi64(_mm512_unpackhi_epi64(t64, t64), w8));
+    const __m512i v1 = _mm512_srlv_epi64(t64, _mm512_sub_epi64(_mm512_set1_epi64(64), w8));
+    q[z] = _mm512_mask_blend_epi64(0xAA, v0, v1);
   }
-  *pos += bits;
-  *carry_io = carry;
+  // Per zmm (4 blocks, V_j in 128-bit lane j), merge by funnel shifts:
+  // in each half, V_b moves right by 128 - nb_a (to bit nb_a of V_a); then
+  // the upper half by 256 - nb_a - nb_b; then the whole window left by the
+  // start bit s0 (< 8), the carry is OR-ed into byte 0 and the 64 bytes
+  // are stored (a 65th when s0 + bits > 512). Each vpermq reads a lane
+  // qs = r / 64 higher, vpshrdvq funnels in the next one by r % 64.
+  alignas(32) uint16_t nbs[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(nbs), nb);
+  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i l4 = _mm512_setr_epi64(0, 1, 2, 3, 0, 1, 2, 3);
+  const __m512i three = _mm512_set1_epi64(3), one = _mm512_set1_epi64(1);
+  size_t bit = *pos;
+  uint64_t c = *carry_io;
+  for (int z = 0; z < 4; ++z) {
+    const unsigned na0 = nbs[4 * z], na1 = nbs[4 * z + 2];
+    const unsigned nt0 = na0 + nbs[4 * z + 1], nt1 = na1 + nbs[4 * z + 3];
+    const __m512i r1 = _mm512_mask_set1_epi64(_mm512_set1_epi64(128 - na0), 0xF0, 128 - na1);
+    const __m512i qs = _mm512_srli_epi64(r1, 6);
+    const __m512i bs = _mm512_and_si512(r1, _mm512_set1_epi64(63));
+    const __m512i idx1 = _mm512_add_epi64(lane, qs);
+    const __m512i lq = _mm512_add_epi64(l4, qs);
+    const __mmask8 k1 = _mm512_cmple_epu64_mask(lq, three);
+    const __mmask8 k2 = _mm512_cmplt_epu64_mask(lq, three);
+    const __m512i Y = _mm512_maskz_mov_epi64(0xCC, q[z]);
+    const __m512i ra = _mm512_or_si512(
+        _mm512_maskz_mov_epi64(0x33, q[z]),
+        _mm512_shrdv_epi64(_mm512_maskz_permutexvar_epi64(k1, idx1, Y),
+                           _mm512_maskz_permutexvar_epi64(k2, _mm512_add_epi64(idx1, one), Y), bs));
+    const unsigned rb = 256 - nt0, qb = rb >> 6;
+    const __m512i idxb = _mm512_add_epi64(lane, _mm512_set1_epi64(qb));
+    const __m512i Y2 = _mm512_maskz_mov_epi64(0xF0, ra);
+    const __m512i x = _mm512_or_si512(
+        _mm512_maskz_mov_epi64(0x0F, ra),
+        _mm512_shrdv_epi64(
+            _mm512_maskz_permutexvar_epi64(static_cast<__mmask8>(0xFFu >> qb), idxb, Y2),
+            _mm512_maskz_permutexvar_epi64(static_cast<__mmask8>(0xFFu >> (qb + 1)),
+                                           _mm512_add_epi64(idxb, one), Y2),
+            _mm512_set1_epi64(rb & 63)));
+    const unsigned s0 = bit % 8, total = nt0 + nt1;
+    uint8_t* o = p + bit / 8;
+    __m512i x2 = _mm512_shldv_epi64(x, _mm512_alignr_epi64(x, _mm512_setzero_si512(), 7),
+                                    _mm512_set1_epi64(s0));
+    x2 = _mm512_or_si512(x2, _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c))));
+    _mm512_storeu_si512(o, x2);
+    if (__builtin_expect(s0 + total > 512, 0)) {
+      o[64] = static_cast<uint8_t>(
+          static_cast<uint64_t>(_mm_extract_epi64(_mm512_extracti64x2_epi64(x, 3), 1)) >> (64 - s0));
+    }
+    bit += total;
+    c = (bit % 8) ? p[bit / 8] : 0;
+  }
+  *carry_io = c;
+  *pos = bit;
 }
 
 // Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
@@ -277,15 +275,16 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
   const size_t groups = nfull / 16;
   uint64_t carry = p[*pos / 8] & ((1u << (*pos % 8)) - 1);
-  Plan16 pl;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km, mask + 16 * g);
-    const uint32_t bits = MakePlan16(codes, sel, &pl, *pos % 8);
-    Values16(sym + 256 * g, pl, bits, p, pos, &carry);
+    Values16V(sym + 256 * g, codes, sel, p, pos, &carry);
   }
+  // PackEncodeT's per-block loop ORs into the byte at *pos: it must hold
+  // exactly the carried bits (a window ending at bit 512 leaves it unwritten).
+  if (groups) p[*pos / 8] = static_cast<uint8_t>(carry);
   return 16 * groups;
 }
 
@@ -315,7 +314,6 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   size_t nm = 0, vpos = 0;
   uint64_t carry = 0;
   vals[0] = 0;
-  Plan16 pl;
   alignas(64) uint8_t pad[256];
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* s = sym + 256 * g;
@@ -332,11 +330,11 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
         _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
     std::memcpy(codes + 8 * g, &c, 8);
     const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
-    _mm256_mask_compressstoreu_epi16(masks + 2 * nm, km, st.mask);
+    // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
     const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km, st.mask);
-    const uint32_t bits = MakePlan16(st.code, sel, &pl, vpos % 8);
-    Values16(s, pl, bits, vals, &vpos, &carry);
+    Values16V(s, st.code, sel, vals, &vpos, &carry);
   }
   const size_t vbytes = (vpos + 7) / 8;
   std::memcpy(dst, codes, head);
@@ -345,98 +343,140 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   return head + 2 * nm + vbytes;
 }
 
-// Decoder of whole groups of 16 full blocks, two blocks per zmm. The
-// masks of the group's masked blocks are expanded into place (vpexpandw);
-// a prefix sum of the block bits gives each block's bit offset. Per pair
-// of blocks: one 64-byte window (their bits span at most 7 + 256 bits), 32
-// u16 lanes = the 16 value slots of each block, slot i of a block at bit
-// base + i*w: vpermb gathers the two bytes holding it, vpsrlvw aligns it,
-// and-ing keeps w bits, vpmovwb packs and vpexpandb puts the non-zeros of
-// masked blocks in place (identity for dense ones; w = 0 gives zeros).
-struct PairConsts {
-  // For pe = values of the even block (0..16), lane L: odd[pe][L] = 1 when
-  // L >= pe (slot of the odd block), slot[pe][L] = its slot in its block.
-  alignas(64) uint16_t odd[17][32];
-  alignas(64) uint16_t slot[17][32];
-  alignas(32) uint8_t dup_even[32];  // u16 lane 2k+1 <- lane 2k (per 128 bits)
-  PairConsts() {
-    for (int pe = 0; pe <= 16; ++pe)
-      for (int L = 0; L < 32; ++L) {
-        odd[pe][L] = L >= pe;
-        slot[pe][L] = static_cast<uint16_t>(L >= pe ? L - pe : L);
-      }
-    for (int i = 0; i < 32; ++i) {
-      const int b = i % 16;
-      dup_even[i] = static_cast<uint8_t>((b / 4) * 4 + b % 2);
+// Decoder of whole groups of 16 full blocks, four blocks (64 symbols) per
+// zmm, with vpmultishiftqb. Output lane (block j, symbol i) reads the
+// value of rank r (its rank among the block's non-zeros; r = i for dense
+// blocks) at bit rel_j + r*w_j of a 64-byte window starting at the byte of
+// the zmm's first block. Every 8 output lanes (a qword) need at most 8
+// consecutive values: for w <= 7 they lie within 8*w + 7 <= 63 bits, so
+// one vpermb puts the 8 bytes from the qword's first value byte qb into
+// the qword and vpmultishiftqb pulls each lane's bits at
+//   ctrl = bit - 8*qb = C_q + G*w,  G = vpexpandb(sel, 0..63) (the lane's
+// rank among the zmm's non-zeros), C_q = (F & 7) - Gq*w per qword (F, Gq:
+// bit and rank of the qword's first value). A w = 8 lane whose byte runs
+// past the qword (ctrl > 56) takes a second multishift over the bytes
+// from qb + 1 (a 128-byte window: four w = 8 blocks span 65 bytes).
+// Lanes outside the selection are zeroed by the multishift's zero mask,
+// bits above w by the width mask. Per-block bookkeeping runs on 16 u16
+// lanes (one per block) as in the pair decoder above.
+struct MsConsts {
+  alignas(64) uint8_t iota[64];
+  alignas(64) uint8_t low7[64];       // b & 7
+  alignas(64) uint8_t qi[4][64];      // zmm z byte b: qword byte of X (qb)
+  alignas(64) uint8_t ci[4][64];      // ... and C
+  alignas(64) uint8_t wi[4][64];      // byte of w (u16 lane 4z + b/16)
+  alignas(32) uint16_t first4[16];    // lane j <- 4*(j/4)
+  alignas(32) uint16_t sh[3][16];     // lane j <- j - 1 / j - 2 (within 4) ...
+  alignas(16) uint8_t wmask[16];      // (1 << w) - 1
+  MsConsts() {
+    for (int b = 0; b < 64; ++b) {
+      iota[b] = static_cast<uint8_t>(b);
+      low7[b] = static_cast<uint8_t>(b & 7);
     }
+    for (int z = 0; z < 4; ++z)
+      for (int b = 0; b < 64; ++b) {
+        const int j = 4 * z + b / 16, h = (b / 8) & 1;
+        // X holds u16 lanes h*16 + j: low byte qb, high byte C.
+        qi[z][b] = static_cast<uint8_t>(2 * (h * 16 + j));
+        ci[z][b] = static_cast<uint8_t>(2 * (h * 16 + j) + 1);
+        wi[z][b] = static_cast<uint8_t>(2 * j);
+      }
+    for (int j = 0; j < 16; ++j) {
+      first4[j] = static_cast<uint16_t>(4 * (j / 4));
+      sh[0][j] = static_cast<uint16_t>(j % 4 >= 1 ? j - 1 : j);
+      sh[1][j] = static_cast<uint16_t>(j % 4 >= 2 ? j - 2 : j);
+    }
+    for (int w = 0; w < 16; ++w) wmask[w] = static_cast<uint8_t>(w >= 8 ? 0xFF : (1u << w) - 1);
   }
 };
 
-size_t GroupAvx512(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
-                   size_t* mi, uint8_t* sym) {
-  static const PairConsts kc;
+inline __m512i Mul8(__m512i a, __m512i b) {  // low byte of a*b per byte
+  const __m512i even = _mm512_mullo_epi16(a, b);
+  const __m512i odd = _mm512_mullo_epi16(_mm512_srli_epi16(a, 8), _mm512_srli_epi16(b, 8));
+  return _mm512_mask_blend_epi8(0xAAAAAAAAAAAAAAAAull, even, _mm512_slli_epi16(odd, 8));
+}
+
+// 64 bytes of the value part from byte `start` (zeros past its end).
+inline __m512i Window64(const BitWindow& win, size_t start) {
+  if (__builtin_expect(start + 64 <= win.plen, 1)) return _mm512_loadu_si512(win.p + start);
+  return _mm512_maskz_loadu_epi8(start < win.plen ? Prefix(win.plen - start) : 0,
+                                 win.p + (start < win.plen ? start : 0));
+}
+
+size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
+               size_t* mi, uint8_t* sym) {
+  static const MsConsts kc;
   const size_t groups = nfull / 16;
   size_t ps = *pos, m = *mi;
-  const __m256i dup_even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.dup_even));
-  const __m512i ones = _mm512_set1_epi16(1);
-  alignas(32) uint16_t ws[16];
-  alignas(32) uint16_t selv[16];
+  const __m512i iota = _mm512_load_si512(kc.iota), low7 = _mm512_load_si512(kc.low7);
+  const __m512i wlut = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kc.wmask)));
+  const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
+  const __m256i sh1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[0]));
+  const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
+  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7);
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = Codes16(src + 8 * g);
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    // Within the mask section (checked by the caller: 16 * nm <= 8 * plen).
     const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
                                                 win.p + 2 * m);
     const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
     m += nmk;
     const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-    const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+    const __m256i pc = _mm256_popcnt_epi16(sel);
+    const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
+    const __m256i nb = _mm256_mullo_epi16(pc, w);
     __m256i incl = nb;
     incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFE, _mm256_setr_epi16(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14), incl));
     incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFC, _mm256_setr_epi16(0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13), incl));
     incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFF0, _mm256_setr_epi16(0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), incl));
     incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFF00, _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7), incl));
-    // Bit offsets relative to byte ps / 8; pair window = byte of its even block.
+    // Bit offsets from byte ps / 8; window of zmm z at the byte of block 4z.
     const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
                                        _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
-    const __m256i wbyte = _mm256_shuffle_epi8(_mm256_srli_epi16(e, 3), dup_even);
-    const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wbyte, 3));
-    const __m512i pk = _mm512_castsi256_si512(_mm256_or_si256(rel, _mm256_slli_epi16(w, 12)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ws), wbyte);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(selv), sel);
+    const __m256i wb = _mm256_srli_epi16(_mm256_permutexvar_epi16(first4, e), 3);
+    const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wb, 3));
+    // Exclusive prefix of the non-zero counts within each zmm's 4 blocks.
+    __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
+    c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
+    const __m256i cum = _mm256_sub_epi16(c4, pc);
+    // Per qword h of each block: first value's bit F and rank Gq.
+    const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
+    const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
+    auto qc = [&](__m256i f, __m256i gq) {
+      const __m256i qb = _mm256_srli_epi16(f, 3);
+      const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
+      return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
+    };
+    const __m512i X = _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+    const __m512i W = _mm512_castsi256_si512(w);
+    alignas(32) uint16_t wbs[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
+    alignas(32) uint64_t selq[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    const __mmask16 w8 = _mm256_cmpeq_epi16_mask(w, _mm256_set1_epi16(8));
     const size_t gbyte = ps / 8;
     uint8_t* out = sym + 256 * g;
-    for (int k = 0; k < 8; ++k) {
-      // vpexpandb takes its source bytes in order: lanes [0, pe) hold the
-      // even block's slots, lanes from pe the odd block's.
-      uint32_t sp;
-      std::memcpy(&sp, selv + 2 * k, 4);
-      const int pe = __builtin_popcount(sp & 0xFFFF);
-      const __m512i b = _mm512_permutexvar_epi16(
-          _mm512_add_epi16(_mm512_load_si512(kc.odd[pe]),
-                           _mm512_set1_epi16(static_cast<int16_t>(2 * k))),
-          pk);
-      const __m512i wv = _mm512_srli_epi16(b, 12);
-      const __m512i slot = _mm512_load_si512(kc.slot[pe]);
-      const __m512i bit = _mm512_add_epi16(_mm512_and_si512(b, _mm512_set1_epi16(0xFFF)),
-                                           _mm512_mullo_epi16(slot, wv));
-      const __m512i q = _mm512_srli_epi16(bit, 3);
-      const __m512i idx = _mm512_add_epi16(_mm512_mullo_epi16(q, _mm512_set1_epi16(0x101)),
-                                           _mm512_set1_epi16(0x100));
-      const size_t start = gbyte + ws[2 * k];
-      __m512i wnd;
-      if (__builtin_expect(start + 64 <= win.plen, 1)) {
-        wnd = _mm512_loadu_si512(win.p + start);
-      } else {
-        wnd = _mm512_maskz_loadu_epi8(start < win.plen ? Prefix(win.plen - start) : 0,
-                                      win.p + (start < win.plen ? start : 0));
+#pragma GCC unroll 4
+    for (int z = 0; z < 4; ++z) {
+      const __m512i qidx = _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_load_si512(kc.qi[z]), X), low7);
+      const __m512i cv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.ci[z]), X);
+      const __m512i wv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.wi[z]), W);
+      const __mmask64 s64 = selq[z];
+      const __m512i gr = _mm512_maskz_expand_epi8(s64, iota);
+      const __m512i ctrl = _mm512_add_epi8(Mul8(gr, wv), cv);
+      const size_t start = gbyte + wbs[4 * z];
+      const __m512i wnd = Window64(win, start);
+      __m512i v = _mm512_maskz_multishift_epi64_epi8(s64, ctrl, _mm512_permutexvar_epi8(qidx, wnd));
+      if (__builtin_expect(((w8 >> (4 * z)) & 15) != 0, 0)) {
+        const __m512i wnd2 = Window64(win, start + 64);
+        const __m512i d2 = _mm512_permutex2var_epi8(wnd, _mm512_add_epi8(qidx, _mm512_set1_epi8(1)), wnd2);
+        const __m512i v2 = _mm512_maskz_multishift_epi64_epi8(
+            s64, _mm512_sub_epi8(ctrl, _mm512_set1_epi8(8)), d2);
+        v = _mm512_mask_blend_epi8(_mm512_cmpgt_epu8_mask(ctrl, _mm512_set1_epi8(56)), v, v2);
       }
-      __m512i v = _mm512_permutexvar_epi8(idx, wnd);
-      v = _mm512_srlv_epi16(v, _mm512_and_si512(bit, _mm512_set1_epi16(7)));
-      v = _mm512_and_si512(v, _mm512_sub_epi16(_mm512_sllv_epi16(ones, wv), ones));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * k),
-                          _mm256_maskz_expand_epi8(sp, _mm512_cvtepi16_epi8(v)));
+      v = _mm512_and_si512(v, _mm512_shuffle_epi8(wlut, wv));
+      _mm512_storeu_si512(out + 64 * z, v);
     }
     ps += static_cast<uint32_t>(_mm256_extract_epi16(incl, 15));
   }
@@ -458,7 +498,68 @@ struct Tr16Consts {
   }
 };
 
+// 8-byte-wide shapes (DCT planes with G = 8 groups, tiles of 8 pixels):
+// rows x 8 <-> 8 x cols in blocks of 512 bytes, a vpermb (8x8 bytes inside
+// each qword group) and an 8x8 qword transpose (unpack + 2 x vshufi64x2).
+inline void Tr8x8Qwords(const __m512i t[8], __m512i out[8]) {
+  __m512i x[8], y[8];
+  for (int i = 0; i < 4; ++i) {
+    x[2 * i] = _mm512_unpacklo_epi64(t[2 * i], t[2 * i + 1]);
+    x[2 * i + 1] = _mm512_unpackhi_epi64(t[2 * i], t[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h)  // t[0..3] -> y[0..3], t[4..7] -> y[4..7]
+    for (int o = 0; o < 2; ++o) {
+      y[4 * h + o] = _mm512_shuffle_i64x2(x[4 * h + 0 + o], x[4 * h + 2 + o], 0x88);
+      y[4 * h + 2 + o] = _mm512_shuffle_i64x2(x[4 * h + 0 + o], x[4 * h + 2 + o], 0xDD);
+    }
+  // y[0]: qwords 0/4 of t0..t3 (lo half of lanes), y[1]: 1/5, y[2]: 2/6, y[3]: 3/7.
+  for (int q = 0; q < 4; ++q) {
+    out[q] = _mm512_shuffle_i64x2(y[q], y[4 + q], 0x88);
+    out[q + 4] = _mm512_shuffle_i64x2(y[q], y[4 + q], 0xDD);
+  }
+}
+
+struct Tr8Consts {
+  alignas(64) uint8_t idx[64];  // byte (c, r) <- (r, c) in each 8x8 block
+  Tr8Consts() {
+    for (int c = 0; c < 8; ++c)
+      for (int r = 0; r < 8; ++r) idx[8 * c + r] = static_cast<uint8_t>(8 * r + c);
+  }
+};
+
+// Returns false when the shape is not one of these.
+bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  static const Tr8Consts k8;
+  const __m512i idx = _mm512_load_si512(k8.idx);
+  if (cols == 8 && rows >= 64) {
+    const size_t r64 = rows & ~size_t{63};
+    for (size_t r0 = 0; r0 < r64; r0 += 64) {
+      __m512i t[8], o[8];
+      for (int i = 0; i < 8; ++i)
+        t[i] = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(src + (r0 + 8 * i) * 8));
+      Tr8x8Qwords(t, o);
+      for (int c = 0; c < 8; ++c) _mm512_storeu_si512(dst + c * rows + r0, o[c]);
+    }
+    if (r64 < rows) TransposeRange(src, rows, cols, dst, r64, rows, 0, cols);
+    return true;
+  }
+  if (rows == 8 && cols >= 64) {
+    const size_t c64 = cols & ~size_t{63};
+    for (size_t c0 = 0; c0 < c64; c0 += 64) {
+      __m512i t[8], o[8];
+      for (int r = 0; r < 8; ++r) t[r] = _mm512_loadu_si512(src + r * cols + c0);
+      Tr8x8Qwords(t, o);
+      for (int q = 0; q < 8; ++q)
+        _mm512_storeu_si512(dst + (c0 + 8 * q) * 8, _mm512_permutexvar_epi8(idx, o[q]));
+    }
+    if (c64 < cols) TransposeRange(src, rows, cols, dst, 0, rows, c64, cols);
+    return true;
+  }
+  return false;
+}
+
 void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst)) return;
   static const Tr16Consts kt;
   const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
   const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);
@@ -551,16 +652,34 @@ struct FwdIdx {
         idx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + 2 * j + 1);
         idx[j][4 * f + 3] = 0;
       }
+    // Butterfly pairs (x0, x1), (x2, x3), (x7, x6), (x5, x4).
+    const int pr[4][2] = {{0, 1}, {2, 3}, {7, 6}, {5, 4}};
+    for (int j = 0; j < 4; ++j)
+      for (int f = 0; f < 16; ++f) {
+        bidx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + pr[j][0]);
+        bidx[j][4 * f + 1] = 0;
+        bidx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + pr[j][1]);
+        bidx[j][4 * f + 3] = 0;
+      }
   }
+  alignas(64) uint8_t bidx[4][64];
 };
 
-void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
-  if (plan.L != 8) {
-    kScalarKernels.dct_forward(plan, src, npix, sym);
-    return;
-  }
+// Cf[k][7-n] = (-1)^k Cf[k][n] (exact integers), so even rows need only
+// x[n] + x[7-n] and odd rows x[n] - x[7-n]: half the multiply-adds, the
+// same int32 sums. Checked on the table rather than assumed.
+bool DctSymmetric8(const int16_t* c, int K) {
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < 4; ++n)
+      if (c[8 * k + 7 - n] != ((k & 1) ? -c[8 * k + n] : c[8 * k + n])) return false;
+  return true;
+}
+
+// K as a template parameter: the frequency loops unroll and the
+// coefficient vectors stay in registers.
+template <int K, bool SG>
+void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
   static const FwdIdx fidx;
-  const int K = plan.K;
   const size_t F = npix * plan.G;
   __m512i cp[8][4], bias[8];
   __m512 inv[8];
@@ -571,44 +690,49 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
       cp[k][j] = _mm512_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
       sum += c[2 * j] + c[2 * j + 1];
     }
-    bias[k] = _mm512_set1_epi32(plan.is_signed ? -128 * sum : 0);
+    bias[k] = _mm512_set1_epi32(SG ? -128 * sum : 0);
     inv[k] = _mm512_set1_ps(plan.inv[k]);
   }
-  __m512i idx[4];
-  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(fidx.idx[j]);
+  const bool bfly = DctSymmetric8(plan.coef, K);
+  __m512i idx[4], cb[8][2];
+  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(bfly ? fidx.bidx[j] : fidx.idx[j]);
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < 2; ++j) cb[k][j] = cp[k][j];
   const __mmask64 pairs = 0x5555555555555555ull;
   const __m512i reorder = _mm512_load_si512(fidx.reorder);
-  const __m512i flip = _mm512_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
-  for (size_t f0 = 0; f0 < F; f0 += 16) {
-    const size_t rem = F - f0 < 16 ? F - f0 : 16;
-    const uint8_t* x = src + 8 * f0;
-    __m512i a, b;
-    if (rem == 16) {
-      a = _mm512_loadu_si512(x);
-      b = _mm512_loadu_si512(x + 64);
-    } else {
-      a = _mm512_maskz_loadu_epi8(Prefix(8 * rem), x);
-      b = _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64);
-    }
+  const __m512i flip = _mm512_set1_epi8(SG ? static_cast<char>(0x80) : 0);
+  // 16 groups (a: 0..7, b: 8..15, 8 bytes each) -> symbols f0.. of the K planes.
+  auto step = [&](__m512i a, __m512i b, size_t f0, size_t rem) {
     a = _mm512_xor_si512(a, flip);
     b = _mm512_xor_si512(b, flip);
     __m512i xp[4];
     for (int j = 0; j < 4; ++j) xp[j] = _mm512_maskz_permutex2var_epi8(pairs, a, idx[j], b);
+    __m512i sd[2][2];  // [even/odd row][pair]: x[n] + x[7-n] / x[n] - x[7-n]
+    if (bfly) {
+      for (int j = 0; j < 2; ++j) {
+        sd[0][j] = _mm512_add_epi16(xp[j], xp[2 + j]);
+        sd[1][j] = _mm512_sub_epi16(xp[j], xp[2 + j]);
+      }
+    }
     auto quant = [&](int k) {
       __m512i acc = bias[k];
-      for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
+      if (bfly) {
+        for (int j = 0; j < 2; ++j) acc = _mm512_dpwssd_epi32(acc, sd[k & 1][j], cb[k][j]);
+      } else {
+        for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
+      }
       return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
     };
     const __mmask16 tm = static_cast<__mmask16>(Prefix(rem));
-    int k0 = 0;
-    if (!plan.is_signed) {  // DC of an unsigned map: clamp 0..255, no zigzag
+    constexpr int kFirst = SG ? 0 : 1;
+    if (!SG) {  // DC of an unsigned map: clamp 0..255, no zigzag
       const __m128i s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(quant(0), _mm512_setzero_si512()));
       _mm_mask_storeu_epi8(sym + f0, tm, s);
-      k0 = 1;
     }
     // Four frequencies at a time: saturating packs (= clamp to int8), one
     // zigzag over 64 bytes, vpermb to [k][group], 16 bytes per plane.
-    for (; k0 < K; k0 += 4) {
+    #pragma GCC unroll 2
+    for (int k0 = kFirst; k0 < K; k0 += 4) {
       __m512i q[4];
       for (int t = 0; t < 4; ++t) q[t] = k0 + t < K ? quant(k0 + t) : _mm512_setzero_si512();
       const __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
@@ -622,7 +746,43 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
         _mm_mask_storeu_epi8(sym + (k0 + t) * F + f0, tm, s);
       }
     }
+  };
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t rem = F - f0 < 16 ? F - f0 : 16;
+    const uint8_t* x = src + 8 * f0;
+    if (rem == 16) {
+      step(_mm512_loadu_si512(x), _mm512_loadu_si512(x + 64), f0, rem);
+    } else {
+      step(_mm512_maskz_loadu_epi8(Prefix(8 * rem), x),
+           _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64), f0, rem);
+    }
   }
+}
+
+void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_forward(plan, src, npix, sym);
+    return;
+  }
+  switch (plan.K) {
+    case 1: return plan.is_signed ? DctForwardK<1, true>(plan, src, npix, sym)
+                           : DctForwardK<1, false>(plan, src, npix, sym);
+    case 2: return plan.is_signed ? DctForwardK<2, true>(plan, src, npix, sym)
+                           : DctForwardK<2, false>(plan, src, npix, sym);
+    case 3: return plan.is_signed ? DctForwardK<3, true>(plan, src, npix, sym)
+                           : DctForwardK<3, false>(plan, src, npix, sym);
+    case 4: return plan.is_signed ? DctForwardK<4, true>(plan, src, npix, sym)
+                           : DctForwardK<4, false>(plan, src, npix, sym);
+    case 5: return plan.is_signed ? DctForwardK<5, true>(plan, src, npix, sym)
+                           : DctForwardK<5, false>(plan, src, npix, sym);
+    case 6: return plan.is_signed ? DctForwardK<6, true>(plan, src, npix, sym)
+                           : DctForwardK<6, false>(plan, src, npix, sym);
+    case 7: return plan.is_signed ? DctForwardK<7, true>(plan, src, npix, sym)
+                           : DctForwardK<7, false>(plan, src, npix, sym);
+    case 8: return plan.is_signed ? DctForwardK<8, true>(plan, src, npix, sym)
+                           : DctForwardK<8, false>(plan, src, npix, sym);
+  }
+
 }
 
 struct InvIdx {
@@ -642,13 +802,11 @@ struct InvIdx {
 // splits the groups into {8l..8l+3} (lo) and {8l+4..8l+7} (hi) per 128-bit
 // lane l; saturating packs give the output clamps; lane shuffles + vpermb
 // restore the [group][n] order.
-void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
-  if (plan.L != 8) {
-    kScalarKernels.dct_inverse(plan, sym, npix, dst);
-    return;
-  }
+// K as a template parameter: the frequency loops unroll and the
+// coefficient vectors stay in registers.
+template <int K, bool SG>
+void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   static const InvIdx iidx;
-  const int K = plan.K;
   const int P = (K + 1) / 2;
   const size_t F = npix * plan.G;
   __m512i cpi[8][4], step[8], qlim[8];
@@ -658,15 +816,31 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
       const int16_t hi = 2 * j + 1 < K ? plan.coef[(2 * j + 1) * 8 + n] : 0;
       cpi[n][j] = _mm512_set1_epi32(PairOf(lo, hi));
     }
+  // No clamp can act when |q| * step <= 4095 (|q| <= 255 for an unsigned
+  // DC, else 128): then q * step is exact in int16 and already in range.
+  bool exact[8];
   for (int k = 0; k < K; ++k) {
     step[k] = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
     qlim[k] = _mm512_set1_epi16(static_cast<int16_t>(kDequantMax / plan.step[k] + 1));
+    exact[k] = (k == 0 && !SG ? 255 : 128) * plan.step[k] <= kDequantMax;
+  }
+  // Butterfly (as the forward): y[n] / y[7-n] = E_n +- O_n, E from the
+  // even rows, O from the odd ones, n < 4: half the multiply-adds.
+  const bool bfly = K > 4 && DctSymmetric8(plan.coef, K);
+  __m512i ce[4][2], co[4][2];
+  if (bfly) {
+    for (int n = 0; n < 4; ++n)
+      for (int j = 0; j < 2; ++j) {
+        auto cf = [&](int k) { return k < K ? plan.coef[k * 8 + n] : int16_t{0}; };
+        ce[n][j] = _mm512_set1_epi32(PairOf(cf(4 * j), cf(4 * j + 2)));
+        co[n][j] = _mm512_set1_epi32(PairOf(cf(4 * j + 1), cf(4 * j + 3)));
+      }
   }
   const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
   const __m512i oidx = _mm512_load_si512(iidx.idx);
   const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
-  const bool sg = plan.is_signed;
+  constexpr bool sg = SG;
   for (size_t f0 = 0; f0 < F; f0 += 32) {
     const size_t rem = F - f0 < 32 ? F - f0 : 32;
     const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
@@ -682,18 +856,44 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
                              _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
         q = _mm512_cvtepi8_epi16(u);
       }
-      q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])),
-                           qlim[k]);
-      d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
+      if (exact[k]) {
+        d[k] = _mm512_mullo_epi16(q, step[k]);
+      } else {
+        q = _mm512_min_epi16(
+            _mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])), qlim[k]);
+        d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
+      }
     }
-    if (K & 1) d[K] = _mm512_setzero_si512();
+    for (int k = K; k < 8; ++k) d[k] = _mm512_setzero_si512();
+    __m512i ylo[8], yhi[8];
+    if (bfly) {
+      __m512i elo[2], ehi[2], olo[2], ohi[2];
+      for (int j = 0; j < 2; ++j) {
+        elo[j] = _mm512_unpacklo_epi16(d[4 * j], d[4 * j + 2]);
+        ehi[j] = _mm512_unpackhi_epi16(d[4 * j], d[4 * j + 2]);
+        olo[j] = _mm512_unpacklo_epi16(d[4 * j + 1], d[4 * j + 3]);
+        ohi[j] = _mm512_unpackhi_epi16(d[4 * j + 1], d[4 * j + 3]);
+      }
+      for (int n = 0; n < 4; ++n) {
+        __m512i el = round, eh = round, ol = _mm512_setzero_si512(), oh = _mm512_setzero_si512();
+        for (int j = 0; j < 2; ++j) {
+          el = _mm512_dpwssd_epi32(el, elo[j], ce[n][j]);
+          eh = _mm512_dpwssd_epi32(eh, ehi[j], ce[n][j]);
+          ol = _mm512_dpwssd_epi32(ol, olo[j], co[n][j]);
+          oh = _mm512_dpwssd_epi32(oh, ohi[j], co[n][j]);
+        }
+        ylo[n] = _mm512_srai_epi32(_mm512_add_epi32(el, ol), kFracBits);
+        yhi[n] = _mm512_srai_epi32(_mm512_add_epi32(eh, oh), kFracBits);
+        ylo[7 - n] = _mm512_srai_epi32(_mm512_sub_epi32(el, ol), kFracBits);
+        yhi[7 - n] = _mm512_srai_epi32(_mm512_sub_epi32(eh, oh), kFracBits);
+      }
+    }
     __m512i plo[4], phi[4];
-    for (int j = 0; j < P; ++j) {
+    for (int j = 0; j < P && !bfly; ++j) {
       plo[j] = _mm512_unpacklo_epi16(d[2 * j], d[2 * j + 1]);
       phi[j] = _mm512_unpackhi_epi16(d[2 * j], d[2 * j + 1]);
     }
-    __m512i ylo[8], yhi[8];
-    for (int n = 0; n < 8; ++n) {
+    for (int n = 0; n < 8 && !bfly; ++n) {
       __m512i alo = round, ahi = round;
       for (int j = 0; j < P; ++j) {
         alo = _mm512_dpwssd_epi32(alo, plo[j], cpi[n][j]);
@@ -725,9 +925,35 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
   }
 }
 
+void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  if (plan.L != 8) {
+    kScalarKernels.dct_inverse(plan, sym, npix, dst);
+    return;
+  }
+  switch (plan.K) {
+    case 1: return plan.is_signed ? DctInverseK<1, true>(plan, sym, npix, dst)
+                           : DctInverseK<1, false>(plan, sym, npix, dst);
+    case 2: return plan.is_signed ? DctInverseK<2, true>(plan, sym, npix, dst)
+                           : DctInverseK<2, false>(plan, sym, npix, dst);
+    case 3: return plan.is_signed ? DctInverseK<3, true>(plan, sym, npix, dst)
+                           : DctInverseK<3, false>(plan, sym, npix, dst);
+    case 4: return plan.is_signed ? DctInverseK<4, true>(plan, sym, npix, dst)
+                           : DctInverseK<4, false>(plan, sym, npix, dst);
+    case 5: return plan.is_signed ? DctInverseK<5, true>(plan, sym, npix, dst)
+                           : DctInverseK<5, false>(plan, sym, npix, dst);
+    case 6: return plan.is_signed ? DctInverseK<6, true>(plan, sym, npix, dst)
+                           : DctInverseK<6, false>(plan, sym, npix, dst);
+    case 7: return plan.is_signed ? DctInverseK<7, true>(plan, sym, npix, dst)
+                           : DctInverseK<7, false>(plan, sym, npix, dst);
+    case 8: return plan.is_signed ? DctInverseK<8, true>(plan, sym, npix, dst)
+                           : DctInverseK<8, false>(plan, sym, npix, dst);
+  }
+
+}
+
 const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
-    PackDecodeT<GroupAvx512>,
+    PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
     CountZeros,
 };
