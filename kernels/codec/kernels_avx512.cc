@@ -759,7 +759,33 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
   }
 }
 
+// L = 1 (FORMAT.md §6.5): the plan's 256-entry table, 64 values per step:
+// two vpermi2b look up the low and high halves of the table (index bits
+// 0-6), the index's top bit picks one. Tail by masked load/store.
+void Lut256(const uint8_t* table, const uint8_t* src, size_t n, uint8_t* dst) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i x = _mm512_loadu_si512(src + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
+    _mm512_storeu_si512(dst + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
+  }
+  if (i < n) {
+    const __mmask64 m = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n - i));
+    const __m512i x = _mm512_maskz_loadu_epi8(m, src + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
+    _mm512_mask_storeu_epi8(dst + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
+  }
+}
+
 void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+  if (plan.L == 1) {
+    Lut256(plan.lut_fwd, src, npix * plan.G, sym);
+    return;
+  }
   if (plan.L != 8) {
     kScalarKernels.dct_forward(plan, src, npix, sym);
     return;
@@ -926,6 +952,10 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
 }
 
 void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  if (plan.L == 1) {
+    Lut256(plan.lut_inv, sym, npix * plan.G, dst);
+    return;
+  }
   if (plan.L != 8) {
     kScalarKernels.dct_inverse(plan, sym, npix, dst);
     return;
