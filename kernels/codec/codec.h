@@ -49,7 +49,7 @@ constexpr uint64_t kMaxValues = uint64_t{1} << 28;  // n*h*w*c
 constexpr uint64_t kMaxTileValues = uint64_t{1} << 20;  // tile_pixels*c
 
 struct DctParams {
-  uint8_t L = 8;  // group length along channels: 8,16,32,64 (C % L == 0)
+  uint8_t L = 8;  // group length along channels: 8,16,32,64 (C % L == 0); 1 = no transform (FORMAT.md §6.5)
   uint8_t K = 8;  // keep the K lowest frequencies of L (1..L)
   // Quantisation step per kept frequency (steps[0] = DC), each 1..255.
   // Empty = all 1.
