@@ -1,22 +1,17 @@
 // Writes the seed corpora of the loader fuzz targets (run by hand; the output
 // is committed):
-//   dctcm_make_loader_corpus OUT_DIR WEIGHTS CALIBRATION IMAGE...
+//   dctcm_make_loader_corpus OUT_DIR WEIGHTS CALIBRATION
 // fuzz_weights:     small valid weight files made with WriteWeightFile (the
 //                   tiny network of loader_corpus.h, and variants), and graph
 //                   JSON: the tiny one and the real ResNet-50 graph of WEIGHTS.
 // fuzz_calibration: the real CALIBRATION file, tuning objects made with
 //                   TuningToJson, a calibration with an embedded tuning.
-// fuzz_image:       each IMAGE scaled down to a few dozen pixels and written as
-//                   colour/gray/progressive/CMYK JPEG and colour/gray/alpha/
-//                   16-bit PNG.
-#include <algorithm>
+// (fuzz_image's seeds are not committed: make_image_seeds.cc draws them at
+// build time.)
 #include <cstdio>
-// jpeglib.h needs size_t and FILE declared first.
-#include <jpeglib.h>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
@@ -59,56 +54,11 @@ std::vector<uint8_t> WithControl(uint8_t control, const std::vector<uint8_t>& b)
   return out;
 }
 
-// libjpeg directly: OpenCV cannot write CMYK (ImageNet has CMYK JPEGs).
-std::vector<uint8_t> CmykJpeg(const cv::Mat& bgr, bool adobe_inverted) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr err;
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* mem = nullptr;
-  unsigned long n = 0;
-  jpeg_mem_dest(&c, &mem, &n);
-  c.image_width = bgr.cols;
-  c.image_height = bgr.rows;
-  c.input_components = 4;
-  c.in_color_space = JCS_CMYK;
-  jpeg_set_defaults(&c);
-  jpeg_set_colorspace(&c, adobe_inverted ? JCS_YCCK : JCS_CMYK);
-  jpeg_set_quality(&c, 85, TRUE);
-  jpeg_start_compress(&c, TRUE);
-  std::vector<uint8_t> row(size_t{4} * bgr.cols);
-  while (c.next_scanline < c.image_height) {
-    const uint8_t* p = bgr.ptr(c.next_scanline);
-    for (int x = 0; x < bgr.cols; ++x) {
-      const int b = p[3 * x], g = p[3 * x + 1], r = p[3 * x + 2];
-      const int k = 255 - std::max({r, g, b});
-      uint8_t* o = &row[4 * x];
-      o[0] = uint8_t(255 - r - k), o[1] = uint8_t(255 - g - k), o[2] = uint8_t(255 - b - k);
-      o[3] = uint8_t(k);
-      if (adobe_inverted) for (int i = 0; i < 4; ++i) o[i] = uint8_t(255 - o[i]);
-    }
-    JSAMPROW rp = row.data();
-    jpeg_write_scanlines(&c, &rp, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  std::vector<uint8_t> out(mem, mem + n);
-  free(mem);
-  return out;
-}
-
-std::vector<uint8_t> Encode(const cv::Mat& m, const std::string& ext,
-                            const std::vector<int>& params = {}) {
-  std::vector<uint8_t> b;
-  if (!cv::imencode(ext, m, b, params)) std::exit(1);
-  return b;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s OUT_DIR WEIGHTS CALIBRATION IMAGE...\n", argv[0]);
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s OUT_DIR WEIGHTS CALIBRATION\n", argv[0]);
     return 2;
   }
   const std::string out = argv[1];
@@ -162,27 +112,6 @@ int main(int argc, char** argv) {
   cal.codec_json = tuning;
   if (!WriteCalibration(g_dir + "/calibration_tuned.json", cal).ok()) return 1;
 
-  // Images.
-  g_dir = out + "/fuzz_image";
-  for (int i = 4; i < argc; ++i) {
-    cv::Mat src = cv::imread(argv[i], cv::IMREAD_COLOR);
-    if (src.empty()) return 1;
-    const int w = 24 + 5 * (i - 4), h = 17 + 3 * (i - 4);
-    cv::Mat m, g, a, s16;
-    cv::resize(src, m, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-    cv::cvtColor(m, g, cv::COLOR_BGR2GRAY);
-    cv::cvtColor(m, a, cv::COLOR_BGR2BGRA);
-    m.convertTo(s16, CV_16UC3, 257.0);
-    const std::string k = std::to_string(i - 4);
-    Write("img" + k + ".jpg", Encode(m, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90}));
-    Write("img" + k + "_gray.jpg", Encode(g, ".jpg"));
-    Write("img" + k + "_progressive.jpg", Encode(m, ".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
-    Write("img" + k + "_cmyk.jpg", CmykJpeg(m, i % 2 == 0));
-    Write("img" + k + ".png", Encode(m, ".png"));
-    Write("img" + k + "_gray.png", Encode(g, ".png"));
-    Write("img" + k + "_alpha.png", Encode(a, ".png"));
-    Write("img" + k + "_16bit.png", Encode(s16, ".png"));
-  }
   std::printf("wrote loader corpora to %s\n", out.c_str());
   return 0;
 }

@@ -21,7 +21,9 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" -j2 --target "$target"
 work="$build/corpus-$target"
 mkdir -p "$work"
-cp -n "$root/tests/fuzz/corpus/$target/"* "$work/" 2>/dev/null || true
+# Committed seeds, or (fuzz_image) the ones drawn at build time.
+cp -n "$root/tests/fuzz/corpus/$target/"* "$build/tests/fuzz/corpus/$target/"* \
+  "$work/" 2>/dev/null || true
 case "$limit" in
   -runs=*) flags="$limit" ;;
   *) flags="-max_total_time=$limit" ;;
