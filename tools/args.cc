@@ -90,4 +90,11 @@ std::string FormatHelp(const std::string& usage, const std::string& about,
   return s;
 }
 
+bool ShowHelp(const Args& a, const std::string& usage, const std::string& about,
+              const std::vector<FlagSpec>& spec) {
+  if (!a.help()) return false;
+  std::printf("%s", FormatHelp(usage, about, spec).c_str());
+  return true;
+}
+
 }  // namespace dctcm

@@ -41,5 +41,9 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> a, const std::vector<FlagSpec>&
 
 std::string FormatHelp(const std::string& usage, const std::string& about,
                        const std::vector<FlagSpec>& spec);
+// If `a` saw --help: prints FormatHelp(usage, about, spec) on stdout and
+// returns true (the command then exits 0).
+bool ShowHelp(const Args& a, const std::string& usage, const std::string& about,
+              const std::vector<FlagSpec>& spec);
 
 }  // namespace dctcm

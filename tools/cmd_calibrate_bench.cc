@@ -28,13 +28,10 @@ int CmdCalibrate(int argc, char** argv) {
                     {"out", true, "calibration file to write (default: the cache's calibration.json)"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm calibrate (--data DIR [--labels F] | IMAGE ...) [options]",
-                                 "Runs the fp32 network on N images and writes the int8 activation\n"
-                                 "scales (docs/CALIBRATION.md), tied to the weight file's hash.",
-                                 spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm calibrate (--data DIR [--labels F] | IMAGE ...) [options]",
+                 "Runs the fp32 network on N images and writes the int8 activation\n"
+                 "scales (docs/CALIBRATION.md), tied to the weight file's hash.",
+                 spec)) return 0;
   int count = 100, batch = 1;
   CalibrateOptions co;
   if (st.ok()) st = a.Int("count", 100, &count);
@@ -95,12 +92,9 @@ int CmdBench(int argc, char** argv) {
                     {"report-file", true, "write the report (in --report-format) to FILE"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm bench [options]",
-                                 "Latency (first inference apart, warm-up excluded) and throughput.",
-                                 spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm bench [options]",
+                 "Latency (first inference apart, warm-up excluded) and throughput.",
+                 spec)) return 0;
   int iters = 50, warmup = 5, batch = 1, threads = 0;
   double seconds = 0;
   if (st.ok()) st = a.Int("iters", 50, &iters);

@@ -90,15 +90,12 @@ int CmdTraffic(int argc, char** argv) {
     spec.push_back(f);
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm traffic [--codec C|all] [IMAGE ... | --data DIR ...] [options]",
-                                 "Runs int8 inference with every feature map written to and read from\n"
-                                 "the simulated DRAM pool through codec C, and reports off-chip bytes\n"
-                                 "per layer, averaged over the images. --codec all: raw, zvc, rle, csc,\n"
-                                 "pzvc and dctcm side by side.",
-                                 spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm traffic [--codec C|all] [IMAGE ... | --data DIR ...] [options]",
+                 "Runs int8 inference with every feature map written to and read from\n"
+                 "the simulated DRAM pool through codec C, and reports off-chip bytes\n"
+                 "per layer, averaged over the images. --codec all: raw, zvc, rle, csc,\n"
+                 "pzvc and dctcm side by side.",
+                 spec)) return 0;
   int batch = 1;
   if (st.ok()) st = a.Int("batch", 1, &batch);
   if (st.ok() && batch < 1) st = UsageError("--batch must be >= 1");
@@ -254,14 +251,11 @@ int CmdTune(int argc, char** argv) {
     spec.push_back(f);
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm tune (--data DIR | IMAGE ...) [options]",
-                                 "Chooses each feature map's DCT-CM parameters (or lossless packed\n"
-                                 "zvc) on calibration images under an accuracy budget and stores them\n"
-                                 "in the calibration file (docs/TUNING.md).",
-                                 spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm tune (--data DIR | IMAGE ...) [options]",
+                 "Chooses each feature map's DCT-CM parameters (or lossless packed\n"
+                 "zvc) on calibration images under an accuracy budget and stores them\n"
+                 "in the calibration file (docs/TUNING.md).",
+                 spec)) return 0;
   int count = 100;
   TuneOptions to;
   if (st.ok()) st = a.Int("count", 100, &count);
@@ -310,15 +304,12 @@ int CmdMerge(int argc, char** argv) {
       {"quiet", false, "traffic: summary line only"}};
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm merge SHARD.json ... [options]",
-                                 "Sums the raw counts that `validate --shard k/N --json F` or\n"
-                                 "`traffic --shard k/N --json F` wrote, after checking that all N shards\n"
-                                 "are there once, with the same configuration and image list, and prints\n"
-                                 "what a single run over the whole list would.",
-                                 spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm merge SHARD.json ... [options]",
+                 "Sums the raw counts that `validate --shard k/N --json F` or\n"
+                 "`traffic --shard k/N --json F` wrote, after checking that all N shards\n"
+                 "are there once, with the same configuration and image list, and prints\n"
+                 "what a single run over the whole list would.",
+                 spec)) return 0;
   if (st.ok() && a.positional().empty()) st = UsageError("merge needs shard JSON files");
   if (!st.ok()) return Fail(st);
   std::vector<json> shards;

