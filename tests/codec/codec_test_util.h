@@ -4,13 +4,27 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/codec/codec.h"
+#include "kernels/codec/codec_internal.h"
 
 namespace dctcm {
 namespace codec {
 namespace testing {
+
+// The SIMD kernel tables this CPU runs, by name (each is tested against
+// internal::kScalarKernels).
+inline std::vector<std::pair<std::string, const internal::Kernels*>> SimdKernels() {
+  std::vector<std::pair<std::string, const internal::Kernels*>> v;
+  if (internal::Avx2Kernels() && internal::Avx2Supported())
+    v.push_back({"avx2", internal::Avx2Kernels()});
+  if (internal::Avx512Kernels() && internal::Avx512Supported())
+    v.push_back({"avx512", internal::Avx512Kernels()});
+  return v;
+}
 
 // Zero with probability `sparsity`, else 1 + geometric-like value with mean
 // ~8 (post-ReLU activation codes). Signed maps get a random sign.

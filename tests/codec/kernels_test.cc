@@ -9,18 +9,14 @@
 #include <vector>
 
 #include "kernels/codec/codec_internal.h"
+#include "tests/codec/codec_test_util.h"
 
 namespace dctcm {
 namespace codec {
 namespace internal {
 namespace {
 
-std::vector<std::pair<std::string, const Kernels*>> SimdKernels() {
-  std::vector<std::pair<std::string, const Kernels*>> v;
-  if (Avx2Kernels() && Avx2Supported()) v.push_back({"avx2", Avx2Kernels()});
-  if (Avx512Kernels() && Avx512Supported()) v.push_back({"avx512", Avx512Kernels()});
-  return v;
-}
+using testing::SimdKernels;
 
 // Symbols: zero with probability p0 (halved or kept per 16-block), else
 // uniform below 2^w (w random 1..8 per 16-block, so codes vary block to
@@ -128,8 +124,10 @@ TEST(Kernels, PackedBlockCodes) {
 TEST(Kernels, TransposeMatchesScalar) {
   std::mt19937 rng(3);
   for (auto& [name, k] : SimdKernels()) {
-    for (size_t rows : {1, 2, 7, 8, 15, 16, 17, 33, 64, 65, 256}) {
-      for (size_t cols : {1, 2, 3, 8, 16, 31, 32, 64, 65, 256, 2048}) {
+    // Includes the 8-wide shapes (rows x 8 and 8 x cols: the 512-byte block
+    // transposes and their remainders).
+    for (size_t rows : {1, 2, 7, 8, 15, 16, 17, 33, 63, 64, 65, 127, 128, 200, 256, 2048}) {
+      for (size_t cols : {1, 2, 3, 8, 16, 31, 32, 63, 64, 65, 127, 128, 200, 256, 2048}) {
         if (rows * cols > (1u << 20)) continue;
         std::vector<uint8_t> x(rows * cols), a(x.size()), b(x.size() + 1, 0xEE);
         for (auto& v : x) v = uint8_t(rng());

@@ -19,12 +19,7 @@ namespace codec {
 namespace internal {
 namespace {
 
-std::vector<std::pair<std::string, const Kernels*>> SimdKernels() {
-  std::vector<std::pair<std::string, const Kernels*>> v;
-  if (Avx2Kernels() && Avx2Supported()) v.push_back({"avx2", Avx2Kernels()});
-  if (Avx512Kernels() && Avx512Supported()) v.push_back({"avx512", Avx512Kernels()});
-  return v;
-}
+using testing::SimdKernels;
 
 // Symbol streams shaped to hit the corner cases of the 4-block windows.
 std::vector<uint8_t> Pattern(int kind, size_t n, std::mt19937& rng) {
@@ -272,27 +267,6 @@ TEST(SimdPaths, DctcmTileChoiceFollowsTheRule) {
           ASSERT_EQ(ea >> 30, want) << "tile " << t;
           ASSERT_EQ(sa, want == kTileRaw ? n : want == kTilePzvc ? psize : dsize) << "tile " << t;
         }
-      }
-    }
-  }
-}
-
-
-// The 8-byte-wide transposes (rows x 8 and 8 x cols, 512-byte blocks and
-// their remainders).
-TEST(SimdPaths, TransposeEightWide) {
-  std::mt19937 rng(25);
-  for (auto& [name, k] : SimdKernels()) {
-    for (size_t other : {1, 8, 63, 64, 65, 127, 128, 200, 256, 2048}) {
-      for (int flip = 0; flip < 2; ++flip) {
-        const size_t rows = flip ? 8 : other, cols = flip ? other : 8;
-        std::vector<uint8_t> x(rows * cols), a(x.size()), b(x.size() + 1, 0xEE);
-        for (auto& v : x) v = uint8_t(rng());
-        kScalarKernels.transpose(x.data(), rows, cols, a.data());
-        k->transpose(x.data(), rows, cols, b.data());
-        ASSERT_EQ(b.back(), 0xEE);
-        b.pop_back();
-        ASSERT_EQ(a, b) << name << " " << rows << "x" << cols;
       }
     }
   }
