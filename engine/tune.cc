@@ -204,55 +204,53 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
     const size_t pixels = size_t(L.map.h) * L.map.w;
     std::vector<uint16_t> chain = ChainPermutation(ptrs, pixels, L.map.c, L.map.is_signed);
     std::vector<Candidate> all;
-    // The frequency mask (K < L) costs 15-25 dB of SNR on these maps (their
-    // channels are not smooth, even after the permutation; docs/TUNING.md),
-    // so the candidates keep every frequency and vary the steps.
+    // Sizes and measures one DCT-CM candidate (K = L); keeps it if it saves
+    // at least 3 % over lossless at an SNR above the floor.
+    auto consider = [&](int Lg, std::vector<uint16_t> steps, bool use_perm, const char* label) {
+      Candidate c;
+      c.params.mode = codec::Mode::kDctcm;
+      c.params.dct.L = uint8_t(Lg);
+      c.params.dct.K = uint8_t(Lg);
+      c.params.dct.steps = std::move(steps);
+      if (use_perm) c.params.dct.perm = chain;
+      c.label = label;
+      Measure(L, c.params, &c.bytes, &c.mse);
+      c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
+      if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
+    };
     // L = 1: no transform, one step on the values themselves (§6.5 of
     // kernels/codec/FORMAT.md). Zeros stay zero, so on the sparse ReLU maps
     // this costs fewer bits of error than a step on DCT coefficients.
     for (int step : {2, 3, 4}) {
-      Candidate c;
-      c.params.mode = codec::Mode::kDctcm;
-      c.params.dct.L = 1;
-      c.params.dct.K = 1;
-      c.params.dct.steps = {uint16_t(step)};
       std::snprintf(line, sizeof line, "L1 step %d", step);
-      c.label = line;
-      Measure(L, c.params, &c.bytes, &c.mse);
-      c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
-      if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
+      consider(1, {uint16_t(step)}, false, line);
     }
+    // The channel DCT. The frequency mask (K < L) costs 15-25 dB of SNR on
+    // these maps (their channels are not smooth, even after the permutation;
+    // docs/TUNING.md), so the candidates keep every frequency and vary the
+    // steps.
     for (int Lg : {8, 16}) {
       if (L.map.c % Lg) continue;
-      for (int use_perm : {0, 1}) {
-        // Uniform steps (optionally a finer DC), and JPEG-like ramps that
-        // keep the low frequencies exact and coarsen the high ones.
-        std::vector<std::pair<std::vector<uint16_t>, std::string>> profiles;
-        for (int step : {2, 3, 4})
-          for (int dc_fine : {0, 1}) {
-            std::vector<uint16_t> st(Lg, uint16_t(step));
-            if (dc_fine) st[0] = uint16_t(std::max(1, step / 2));
-            std::snprintf(line, sizeof line, "step %d%s", step, dc_fine ? " dc/2" : "");
-            profiles.push_back({st, line});
-          }
-        for (int a : {2, 3, 4, 6}) {
-          std::vector<uint16_t> st(Lg);
-          for (int k = 0; k < Lg; ++k) st[k] = uint16_t(1 + (a * k) / Lg);
-          std::snprintf(line, sizeof line, "ramp 1..%d", int(st[Lg - 1]));
+      // Uniform steps (optionally a finer DC), and JPEG-like ramps that
+      // keep the low frequencies exact and coarsen the high ones.
+      std::vector<std::pair<std::vector<uint16_t>, std::string>> profiles;
+      for (int step : {2, 3, 4})
+        for (int dc_fine : {0, 1}) {
+          std::vector<uint16_t> st(Lg, uint16_t(step));
+          if (dc_fine) st[0] = uint16_t(std::max(1, step / 2));
+          std::snprintf(line, sizeof line, "step %d%s", step, dc_fine ? " dc/2" : "");
           profiles.push_back({st, line});
         }
+      for (int a : {2, 3, 4, 6}) {
+        std::vector<uint16_t> st(Lg);
+        for (int k = 0; k < Lg; ++k) st[k] = uint16_t(1 + (a * k) / Lg);
+        std::snprintf(line, sizeof line, "ramp 1..%d", int(st[Lg - 1]));
+        profiles.push_back({st, line});
+      }
+      for (int use_perm : {0, 1}) {
         for (const auto& [steps, name] : profiles) {
-          Candidate c;
-          c.params.mode = codec::Mode::kDctcm;
-          c.params.dct.L = uint8_t(Lg);
-          c.params.dct.K = uint8_t(Lg);
-          c.params.dct.steps = steps;
-          if (use_perm) c.params.dct.perm = chain;
           std::snprintf(line, sizeof line, "dct L%d %s%s", Lg, name.c_str(), use_perm ? " perm" : "");
-          c.label = line;
-          Measure(L, c.params, &c.bytes, &c.mse);
-          c.snr_db = 10 * std::log10(L.var / std::max(c.mse, 1e-12));
-          if (c.bytes < base.bytes * 0.97 && c.snr_db >= opt.min_snr_db) all.push_back(c);
+          consider(Lg, steps, use_perm != 0, line);
         }
       }
     }
