@@ -433,7 +433,14 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
       }
       case Mode::kPzvc:
       case Mode::kDctcm: {
-        const bool fb = lo.mode == Mode::kPzvc || params.dct.fallback;
+        // With L = 1 (§6.5) and no permutation the DCT tile has the pzvc
+        // tile's layout, and its symbols are, position by position, no
+        // larger than the lossless ones (zero wherever those are), so no
+        // block is wider or less sparse: the DCT tile is never larger.
+        // Only raw can beat it; the lossless candidate is not built (a size
+        // tie with it goes to the DCT).
+        const bool l1 = lo.mode == Mode::kDctcm && lo.L == 1 && !lo.perm;
+        const bool fb = lo.mode == Mode::kPzvc || (params.dct.fallback && !l1);
         const uint8_t* ls = ts;  // lossless symbols, channel planes (§5.4)
         if (fb) {
           if (desc.is_signed) {
@@ -508,9 +515,16 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           const bool direct = room >= PackCodeBytes(sn) + sn;
           uint8_t* w = direct ? out : penc.get();
           size = k.pzvc_encode(ds, sn, w);
+          kind = kTileCoded;
+          if (l1 && params.dct.fallback && size >= n) {  // not smaller: raw
+            kind = kTileRaw;
+            size = n;
+            if (room < n) return Error::kDstTooSmall;
+            std::memcpy(out, ts, n);
+            break;
+          }
           if (room < size) return Error::kDstTooSmall;
           if (!direct) std::memcpy(out, w, size);
-          kind = kTileCoded;
           break;
         }
         if (guess_dct) {
