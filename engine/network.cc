@@ -351,6 +351,14 @@ Status Network::RunImpl(const float* input, std::vector<float>* logits,
     in_ptr = dst;
   }
   if (store) DCTCM_RETURN_IF_ERROR(store->BeginImage());
+  // Any error from here on leaves the image's maps in the store: drop them
+  // (AbortImage), so that this network can run the next image.
+  struct AbortGuard {
+    MapStore* store;
+    ~AbortGuard() {
+      if (store) store->AbortImage();
+    }
+  } abort_guard{store};
   const int n_ops = static_cast<int>(m.ops.size());
   const int classes = m.ops.back().out_c;
   logits->assign(size_t(N) * classes, 0.f);
@@ -457,7 +465,10 @@ Status Network::RunImpl(const float* input, std::vector<float>* logits,
       T.store_ms += ms(t2, t3);
     }
   }
-  if (store) DCTCM_RETURN_IF_ERROR(store->EndImage());
+  if (store) {
+    DCTCM_RETURN_IF_ERROR(store->EndImage());
+    abort_guard.store = nullptr;  // the image completed
+  }
   if (probs) {
     probs->resize(logits->size());
     for (int n = 0; n < N; ++n) {

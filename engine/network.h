@@ -40,6 +40,10 @@ class MapStore {
   virtual Status Load(const MapInfo& m, int consumer, uint8_t* dst) = 0;
   virtual Status Free(const MapInfo& m) = 0;
   virtual Status EndImage() = 0;
+  // Called instead of EndImage when the image failed (a load found a
+  // corrupt map, the pool was full, ...): drops the image's stored maps so
+  // that the next image starts from an empty store.
+  virtual void AbortImage() {}
 };
 
 struct NetworkConfig {

@@ -323,6 +323,14 @@ Status CompressedPool::Free(const MapInfo& m) {
   return Status::Ok();
 }
 
+void CompressedPool::AbortImage() {
+  for (auto& [op, e] : live_) {
+    in_use_ -= e.size;
+    Release(e.offset, e.size);
+  }
+  live_.clear();
+}
+
 Status CompressedPool::EndImage() {
   if (!live_.empty()) {
     std::string names;

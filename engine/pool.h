@@ -66,6 +66,7 @@ class CompressedPool : public MapStore {
   Status Load(const MapInfo& m, int consumer, uint8_t* dst) override;
   Status Free(const MapInfo& m) override;
   Status EndImage() override;
+  void AbortImage() override;  // frees the failed image's maps (counters kept)
 
   void ResetCounters();
   const std::vector<MapCounters>& counters() const { return counters_; }

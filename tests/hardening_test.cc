@@ -277,8 +277,7 @@ TEST(CorruptCorpus, ValidateCountsEveryBadImageAndScoresTheGoodOnes) {
 // ---------------------------------------------------------------------------
 // The compressed pool: single-bit faults and capacity.
 
-// A MapStore forwarding to a pool that the test replaces between images (a
-// run that fails mid-image leaves maps stored in its pool).
+// A MapStore forwarding to a pool that the test replaces between images.
 class SwapStore : public MapStore {
  public:
   std::unique_ptr<CompressedPool> pool;
@@ -287,6 +286,7 @@ class SwapStore : public MapStore {
   Status Load(const MapInfo& m, int c, uint8_t* d) override { return pool->Load(m, c, d); }
   Status Free(const MapInfo& m) override { return pool->Free(m); }
   Status EndImage() override { return pool->EndImage(); }
+  void AbortImage() override { pool->AbortImage(); }
 };
 
 std::string TestImage() {
@@ -359,6 +359,15 @@ TEST_P(PoolFaults, EverySingleBitFlipIsDetectedAndNamesTheLayer) {
       EXPECT_EQ(st.code(), StatusCode::kRuntime);
       EXPECT_NE(st.message().find("'" + target.info.name + "'"), std::string::npos)
           << st.message();
+      // The failed image's maps were dropped; once per map, the same pool
+      // runs the image again, cleanly, with the same outputs.
+      EXPECT_EQ(store.pool->in_use(), 0u);
+      if (pos == 0) {
+        store.pool->after_store = nullptr;
+        st = s.Run(in, 1, &logits, &probs);
+        ASSERT_TRUE(st.ok()) << "after a failed image: " << st.message();
+        EXPECT_EQ(probs, ref);
+      }
     }
   }
   std::printf("%s: %d single-bit flips over %zu stored maps, all detected\n",

@@ -193,6 +193,36 @@ TEST(PoolUnit, CorruptedEntryIsDetectedAndNamed) {
   EXPECT_NE(st.message().find("checksum"), std::string::npos) << st.message();
 }
 
+TEST(PoolUnit, AbortImageDropsTheMapsOfAFailedImage) {
+  PoolOptions po;
+  po.codec.mode = codec::Mode::kPzvc;
+  CompressedPool pool(po);
+  std::vector<MapInfo> maps(3);
+  std::vector<uint8_t> data(4 * 5 * 64);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t((i * 7) % 13);
+  ASSERT_TRUE(pool.BeginImage().ok());
+  for (int k = 0; k < 3; ++k) {
+    maps[k].op = k;
+    maps[k].name = "m" + std::to_string(k);
+    maps[k].h = 4, maps[k].w = 5, maps[k].c = 64;
+    ASSERT_TRUE(pool.Store(maps[k], data.data()).ok());
+  }
+  ASSERT_TRUE(pool.Free(maps[1]).ok());  // a hole below the top
+  EXPECT_GT(pool.in_use(), 0u);
+  EXPECT_FALSE(pool.BeginImage().ok());  // maps still stored
+  pool.AbortImage();
+  EXPECT_EQ(pool.in_use(), 0u);
+  // The next image starts empty and ends with consistent accounting.
+  ASSERT_TRUE(pool.BeginImage().ok());
+  ASSERT_TRUE(pool.Store(maps[0], data.data()).ok());
+  std::vector<uint8_t> back(data.size());
+  ASSERT_TRUE(pool.Load(maps[0], 1, back.data()).ok());
+  EXPECT_EQ(back, data);
+  ASSERT_TRUE(pool.Free(maps[0]).ok());
+  Status st = pool.EndImage();
+  EXPECT_TRUE(st.ok()) << st.message();
+}
+
 TEST(PoolUnit, NotEmptyAfterImageIsAnError) {
   PoolOptions po;
   po.codec.mode = codec::Mode::kRaw;
