@@ -269,19 +269,40 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
     for (auto& c : front) L.cands.push_back(c);
   }
 
+  // Sum of KL(clean || codec) and the number of top-1 changes over images
+  // [0, count), in batches of opt.batch images (logits and pool bytes do
+  // not depend on the batch, so neither does the tuning; the sums run in
+  // image order).
+  const int B = std::max(1, opt.batch);
+  std::vector<float> batch_in;
+  auto score = [&](int count, double* kl, int* flips) -> Status {
+    *kl = 0;
+    *flips = 0;
+    const size_t per = inputs[0].size();
+    for (int k0 = 0; k0 < count; k0 += B) {
+      const int nb = std::min(B, count - k0);
+      batch_in.resize(per * nb);
+      for (int j = 0; j < nb; ++j)
+        std::copy(inputs[k0 + j].begin(), inputs[k0 + j].end(), batch_in.begin() + per * j);
+      DCTCM_RETURN_IF_ERROR(s->Run(batch_in, nb, &logits, nullptr));
+      for (int j = 0; j < nb; ++j) {
+        auto p = Softmax(logits.data() + size_t(j) * classes, classes);
+        *kl += Kl(clean[k0 + j], p);
+        *flips += int(std::max_element(p.begin(), p.end()) - p.begin()) != clean_top[k0 + j];
+      }
+    }
+    return Status::Ok();
+  };
+
   // 3. Sensitivity: each candidate alone in its layer, on the sensitivity images.
   for (auto& L : layers) {
     for (size_t ci = 1; ci < L.cands.size(); ++ci) {
       CodecConfig cfg = lossless;
       cfg.per_layer[L.name] = L.cands[ci].params;
       pool->set_codec(cfg);
-      double kl = 0, flips = 0;
-      for (int k = 0; k < n_sens; ++k) {
-        DCTCM_RETURN_IF_ERROR(s->Run(inputs[k], 1, &logits, nullptr));
-        auto p = Softmax(logits.data(), classes);
-        kl += Kl(clean[k], p);
-        flips += int(std::max_element(p.begin(), p.end()) - p.begin()) != clean_top[k];
-      }
+      double kl = 0;
+      int flips = 0;
+      DCTCM_RETURN_IF_ERROR(score(n_sens, &kl, &flips));
       L.cands[ci].kl = kl / n_sens;
       L.cands[ci].flips = flips;
     }
@@ -311,16 +332,12 @@ Status TuneCodec(Session* s, const std::vector<DatasetItem>& items, const TuneOp
   };
   auto verify = [&](const CodecConfig& cfg, double* agree, double* kl) -> Status {
     pool->set_codec(cfg);
-    int same = 0;
+    const int n = int(inputs.size());
+    int flips = 0;
     double k = 0;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      DCTCM_RETURN_IF_ERROR(s->Run(inputs[i], 1, &logits, nullptr));
-      auto p = Softmax(logits.data(), classes);
-      same += int(std::max_element(p.begin(), p.end()) - p.begin()) == clean_top[i];
-      k += Kl(clean[i], p);
-    }
-    *agree = double(same) / inputs.size();
-    *kl = k / inputs.size();
+    DCTCM_RETURN_IF_ERROR(score(n, &k, &flips));
+    *agree = double(n - flips) / n;
+    *kl = k / n;
     return Status::Ok();
   };
   // Estimated ratios of a choice (offline sizes on the map images).

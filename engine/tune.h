@@ -17,6 +17,7 @@ struct TuneOptions {
   double min_agreement = 0.98;  // top-1 agreement with uncompressed int8 (verification)
   double max_mean_kl = 0.006;   // mean KL(int8 || int8+codec) over verification images
   double min_snr_db = 14;    // candidates noisier than this are not considered
+  int batch = 8;             // images per forward pass when scoring (results do not depend on it)
   bool verbose = false;
 };
 

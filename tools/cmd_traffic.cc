@@ -254,7 +254,8 @@ int CmdTune(int argc, char** argv) {
   if (ShowHelp(a, "dctcm tune (--data DIR | IMAGE ...) [options]",
                  "Chooses each feature map's DCT-CM parameters (or lossless packed\n"
                  "zvc) on calibration images under an accuracy budget and stores them\n"
-                 "in the calibration file (docs/TUNING.md).",
+                 "in the calibration file (docs/TUNING.md). --batch sets the images per\n"
+                 "forward pass when scoring (default 8 here; the tuning does not depend on it).",
                  spec)) return 0;
   int count = 100;
   TuneOptions to;
@@ -263,8 +264,9 @@ int CmdTune(int argc, char** argv) {
   if (st.ok()) st = a.Double("max-kl", 0.006, &to.max_mean_kl);
   if (st.ok()) st = a.Int("map-images", 8, &to.map_images);
   if (st.ok()) st = a.Int("sens-images", 32, &to.sens_images);
-  if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1))
-    st = UsageError("--count, --map-images and --sens-images must be >= 1");
+  if (st.ok()) st = a.Int("batch", 8, &to.batch);
+  if (st.ok() && (count < 1 || to.map_images < 1 || to.sens_images < 1 || to.batch < 1))
+    st = UsageError("--count, --map-images, --sens-images and --batch must be >= 1");
   if (st.ok() && a.has("codec") && a.str("codec") != "dctcm") st = UsageError("tune tunes dctcm");
   to.verbose = a.has("verbose");
   std::vector<DatasetItem> items;
