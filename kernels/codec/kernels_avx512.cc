@@ -166,7 +166,12 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), st.mask);
     total = _mm512_add_epi32(total, _mm512_cvtepu16_epi32(st.bits));
   }
-  size_t bits = static_cast<size_t>(_mm512_reduce_add_epi32(total));
+  // Summed through memory: GCC 12's _mm512_reduce_add_epi32 warns about an
+  // "uninitialized" _mm256_undefined_si256 inside its own header.
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, total);
+  size_t bits = 0;
+  for (uint32_t v : lanes) bits += v;
   return bits + StatsB2(sym + 256 * groups, nfull - 16 * groups, code + 16 * groups,
                         mask + 16 * groups);
 }
