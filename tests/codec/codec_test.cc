@@ -408,7 +408,9 @@ TEST(Codec, L1TilesNeverLargerThanPzvc) {
             const auto ds = tile_sizes(enc, 33, tiles);
             for (uint32_t t = 0; t < tiles; ++t) {
               EXPECT_LE(ds[t], rs[t]) << t;
-              if (step == 1) EXPECT_EQ(ds[t], rs[t]) << t;
+              if (step == 1) {
+                EXPECT_EQ(ds[t], rs[t]) << t;
+              }
             }
             if (v.name == std::string("scalar")) raw_tiles += int(st.tiles_by_kind[kTileRaw]);
           }

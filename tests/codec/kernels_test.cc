@@ -158,7 +158,9 @@ TEST(Kernels, PzvcRejectsSameAsScalar) {
         const bool r1 = kScalarKernels.pzvc_decode(b.data(), pa, n, d.data());
         const bool r2 = k->pzvc_decode(b.data(), pa, n, d2.data());
         ASSERT_EQ(r1, r2) << name;
-        if (r1) ASSERT_EQ(d, d2) << name;  // accepted: the same symbols
+        if (r1) {
+          ASSERT_EQ(d, d2) << name;  // accepted: the same symbols
+        }
         const bool z1 = kScalarKernels.zvc_decode(b.data(), pa, n, d.data());
         const bool z2 = k->zvc_decode(b.data(), pa, n, d.data());
         ASSERT_EQ(z1, z2) << name;
