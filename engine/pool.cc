@@ -70,7 +70,7 @@ Status ParseTuning(const std::string& text, const std::string& file, CodecConfig
       if (p.mode == codec::Mode::kDctcm) {
         codec::DctParams& d = p.dct;
         int L = JsonInt(v.at("L")), K = JsonInt(v.at("K"));
-        if ((L != 1 && L != 8 && L != 16 && L != 32 && L != 64) || K < 1 || K > L)
+        if (!codec::ValidGroupLength(L) || K < 1 || K > L)
           return fail("L must be 1/8/16/32/64 and 1 <= K <= L");
         d.L = static_cast<uint8_t>(L);
         d.K = static_cast<uint8_t>(K);

@@ -98,10 +98,6 @@ Error CheckShape(const MapDesc& d) {
   return Error::kOk;
 }
 
-bool ValidL(int L) {
-  return L == 1 || L == 8 || L == 16 || L == 32 || L == 64;
-}
-
 // Checks that perm (C entries, read through get) is a permutation.
 template <typename Get>
 bool IsPermutation(uint32_t C, Get get) {
@@ -143,7 +139,7 @@ Error LayoutFromParams(const MapDesc& desc, const EncodeParams& p, Layout* lo) {
   lo->tile_pixels = t;
   if (p.mode == Mode::kDctcm) {
     const DctParams& d = p.dct;
-    if (!ValidL(d.L) || desc.c % d.L != 0) return Error::kBadParams;
+    if (!ValidGroupLength(d.L) || desc.c % d.L != 0) return Error::kBadParams;
     if (d.K < 1 || d.K > d.L) return Error::kBadParams;
     if (!d.steps.empty() && d.steps.size() != d.K) return Error::kBadParams;
     lo->L = d.L;
@@ -193,7 +189,7 @@ Error ParseLayout(const uint8_t* src, size_t len, Layout* lo) {
   if (src[30] != 0 || src[31] != 0) return Error::kBadParams;
   const bool has_perm = (flags & kFlagPerm) != 0;
   if (lo->mode == Mode::kDctcm) {
-    if (!ValidL(L) || lo->desc.c % L != 0 || K < 1 || K > L)
+    if (!ValidGroupLength(L) || lo->desc.c % L != 0 || K < 1 || K > L)
       return Error::kBadParams;
     lo->L = L;
     lo->K = K;
@@ -452,21 +448,27 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
             ls = planes.get();
           }
         }
-        if (lo.mode == Mode::kPzvc) {
-          // Coded in one pass, straight into the stream when it fits.
-          const bool direct = room >= PackCodeBytes(n) + n;
+        // A tile with one packed candidate (count symbols): coded in one
+        // pass, straight into the stream when it fits; stored raw instead
+        // when raw is allowed and the packed tile is not smaller (§5.6).
+        auto code_one = [&](const uint8_t* s, size_t count, bool raw_allowed) {
+          const bool direct = room >= PackCodeBytes(count) + count;
           uint8_t* w = direct ? out : penc.get();
-          const size_t psize = k.pzvc_encode(ls, n, w);
-          if (psize >= n) {  // not smaller: raw (§5.4)
+          size = k.pzvc_encode(s, count, w);
+          kind = kTileCoded;
+          const uint8_t* from = w;
+          if (raw_allowed && size >= n) {
             kind = kTileRaw;
             size = n;
-            if (room < n) return Error::kDstTooSmall;
-            std::memcpy(out, ts, n);
-          } else {
-            size = psize;
-            if (room < size) return Error::kDstTooSmall;
-            if (!direct) std::memcpy(out, w, size);
+            from = ts;
           }
+          if (room < size) return Error::kDstTooSmall;
+          if (from != out) std::memcpy(out, from, size);
+          return Error::kOk;
+        };
+        if (lo.mode == Mode::kPzvc) {
+          const Error e = code_one(ls, n, true);
+          if (e != Error::kOk) return e;
           break;
         }
         const uint8_t* ds = sym.get();  // DCT symbols in stream order
@@ -511,20 +513,9 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         } else if (reorder) {
           PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
         }
-        if (!fb) {
-          const bool direct = room >= PackCodeBytes(sn) + sn;
-          uint8_t* w = direct ? out : penc.get();
-          size = k.pzvc_encode(ds, sn, w);
-          kind = kTileCoded;
-          if (l1 && params.dct.fallback && size >= n) {  // not smaller: raw
-            kind = kTileRaw;
-            size = n;
-            if (room < n) return Error::kDstTooSmall;
-            std::memcpy(out, ts, n);
-            break;
-          }
-          if (room < size) return Error::kDstTooSmall;
-          if (!direct) std::memcpy(out, w, size);
+        if (!fb) {  // no lossless candidate: fallback off, or L = 1 (raw only)
+          const Error e = code_one(ds, sn, params.dct.fallback);
+          if (e != Error::kOk) return e;
           break;
         }
         if (guess_dct) {

@@ -48,6 +48,12 @@ constexpr uint32_t kMaxDim = 65535;              // each of n, h, w, c
 constexpr uint64_t kMaxValues = uint64_t{1} << 28;  // n*h*w*c
 constexpr uint64_t kMaxTileValues = uint64_t{1} << 20;  // tile_pixels*c
 
+// DCT-CM group lengths a stream may use (FORMAT.md §2): 1 (no transform,
+// §6.5), 8, 16, 32, 64.
+constexpr bool ValidGroupLength(int L) {
+  return L == 1 || L == 8 || L == 16 || L == 32 || L == 64;
+}
+
 struct DctParams {
   uint8_t L = 8;  // group length along channels: 8,16,32,64 (C % L == 0); 1 = no transform (FORMAT.md §6.5)
   uint8_t K = 8;  // keep the K lowest frequencies of L (1..L)

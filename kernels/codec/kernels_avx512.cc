@@ -777,19 +777,15 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
 void Lut256(const uint8_t* table, const uint8_t* src, size_t n, uint8_t* dst) {
   const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
   const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  auto look = [&](__m512i x) {
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), _mm512_permutex2var_epi8(t0, x, t1),
+                                  _mm512_permutex2var_epi8(t2, x, t3));
+  };
   size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i x = _mm512_loadu_si512(src + i);
-    const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
-    const __m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
-    _mm512_storeu_si512(dst + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
-  }
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, look(_mm512_loadu_si512(src + i)));
   if (i < n) {
-    const __mmask64 m = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n - i));
-    const __m512i x = _mm512_maskz_loadu_epi8(m, src + i);
-    const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
-    const __m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
-    _mm512_mask_storeu_epi8(dst + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
+    const __mmask64 m = Prefix(n - i);
+    _mm512_mask_storeu_epi8(dst + i, m, look(_mm512_maskz_loadu_epi8(m, src + i)));
   }
 }
 
@@ -802,25 +798,13 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* s
     kScalarKernels.dct_forward(plan, src, npix, sym);
     return;
   }
-  switch (plan.K) {
-    case 1: return plan.is_signed ? DctForwardK<1, true>(plan, src, npix, sym)
-                           : DctForwardK<1, false>(plan, src, npix, sym);
-    case 2: return plan.is_signed ? DctForwardK<2, true>(plan, src, npix, sym)
-                           : DctForwardK<2, false>(plan, src, npix, sym);
-    case 3: return plan.is_signed ? DctForwardK<3, true>(plan, src, npix, sym)
-                           : DctForwardK<3, false>(plan, src, npix, sym);
-    case 4: return plan.is_signed ? DctForwardK<4, true>(plan, src, npix, sym)
-                           : DctForwardK<4, false>(plan, src, npix, sym);
-    case 5: return plan.is_signed ? DctForwardK<5, true>(plan, src, npix, sym)
-                           : DctForwardK<5, false>(plan, src, npix, sym);
-    case 6: return plan.is_signed ? DctForwardK<6, true>(plan, src, npix, sym)
-                           : DctForwardK<6, false>(plan, src, npix, sym);
-    case 7: return plan.is_signed ? DctForwardK<7, true>(plan, src, npix, sym)
-                           : DctForwardK<7, false>(plan, src, npix, sym);
-    case 8: return plan.is_signed ? DctForwardK<8, true>(plan, src, npix, sym)
-                           : DctForwardK<8, false>(plan, src, npix, sym);
-  }
-
+  using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
+  static constexpr Fn kByK[2][8] = {
+      {DctForwardK<1, false>, DctForwardK<2, false>, DctForwardK<3, false>, DctForwardK<4, false>,
+       DctForwardK<5, false>, DctForwardK<6, false>, DctForwardK<7, false>, DctForwardK<8, false>},
+      {DctForwardK<1, true>, DctForwardK<2, true>, DctForwardK<3, true>, DctForwardK<4, true>,
+       DctForwardK<5, true>, DctForwardK<6, true>, DctForwardK<7, true>, DctForwardK<8, true>}};
+  kByK[plan.is_signed][plan.K - 1](plan, src, npix, sym);
 }
 
 struct InvIdx {
@@ -972,25 +956,13 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
     kScalarKernels.dct_inverse(plan, sym, npix, dst);
     return;
   }
-  switch (plan.K) {
-    case 1: return plan.is_signed ? DctInverseK<1, true>(plan, sym, npix, dst)
-                           : DctInverseK<1, false>(plan, sym, npix, dst);
-    case 2: return plan.is_signed ? DctInverseK<2, true>(plan, sym, npix, dst)
-                           : DctInverseK<2, false>(plan, sym, npix, dst);
-    case 3: return plan.is_signed ? DctInverseK<3, true>(plan, sym, npix, dst)
-                           : DctInverseK<3, false>(plan, sym, npix, dst);
-    case 4: return plan.is_signed ? DctInverseK<4, true>(plan, sym, npix, dst)
-                           : DctInverseK<4, false>(plan, sym, npix, dst);
-    case 5: return plan.is_signed ? DctInverseK<5, true>(plan, sym, npix, dst)
-                           : DctInverseK<5, false>(plan, sym, npix, dst);
-    case 6: return plan.is_signed ? DctInverseK<6, true>(plan, sym, npix, dst)
-                           : DctInverseK<6, false>(plan, sym, npix, dst);
-    case 7: return plan.is_signed ? DctInverseK<7, true>(plan, sym, npix, dst)
-                           : DctInverseK<7, false>(plan, sym, npix, dst);
-    case 8: return plan.is_signed ? DctInverseK<8, true>(plan, sym, npix, dst)
-                           : DctInverseK<8, false>(plan, sym, npix, dst);
-  }
-
+  using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
+  static constexpr Fn kByK[2][8] = {
+      {DctInverseK<1, false>, DctInverseK<2, false>, DctInverseK<3, false>, DctInverseK<4, false>,
+       DctInverseK<5, false>, DctInverseK<6, false>, DctInverseK<7, false>, DctInverseK<8, false>},
+      {DctInverseK<1, true>, DctInverseK<2, true>, DctInverseK<3, true>, DctInverseK<4, true>,
+       DctInverseK<5, true>, DctInverseK<6, true>, DctInverseK<7, true>, DctInverseK<8, true>}};
+  kByK[plan.is_signed][plan.K - 1](plan, sym, npix, dst);
 }
 
 const Kernels kAvx512Kernels = {

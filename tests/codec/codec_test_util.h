@@ -52,6 +52,32 @@ inline std::vector<uint8_t> MakeMap(size_t bytes, double sparsity,
   return m;
 }
 
+// The tile index of a valid stream (FORMAT.md §4): each tile's kind and
+// payload bytes, after the header, steps and permutation (§2-§3).
+struct TileEntry {
+  uint32_t kind = 0;
+  size_t bytes = 0;
+};
+inline std::vector<TileEntry> TileIndex(const std::vector<uint8_t>& s) {
+  MapDesc d;
+  EncodeParams p;
+  TileInfo ti;
+  if (ReadHeader(s.data(), s.size(), &d, &p) != Error::kOk ||
+      ReadTileInfo(s.data(), s.size(), &ti) != Error::kOk)
+    return {};
+  const size_t index = 32 + (p.mode == Mode::kDctcm ? p.dct.K + 2 * p.dct.perm.size() : 0);
+  std::vector<TileEntry> out;
+  uint32_t prev = 0;
+  for (uint32_t t = 0; t < ti.num_tiles; ++t) {
+    const uint8_t* e = s.data() + index + 4 * size_t{t};
+    const uint32_t v = uint32_t(e[0]) | uint32_t(e[1]) << 8 | uint32_t(e[2]) << 16 |
+                       uint32_t(e[3]) << 24;
+    out.push_back({v >> 30, (v & 0x3FFFFFFFu) - prev});
+    prev = v & 0x3FFFFFFFu;
+  }
+  return out;
+}
+
 inline std::vector<uint8_t> EncodeOrDie(const Variant& v,
                                         const std::vector<uint8_t>& src,
                                         const MapDesc& d,

@@ -242,29 +242,22 @@ TEST(SimdPaths, DctcmTileChoiceFollowsTheRule) {
         const auto a = testing::EncodeOrDie(v, map, d, p);
         const auto b = testing::EncodeOrDie(v, map, d, nofb);
         const auto c = testing::EncodeOrDie(v, map, d, pz);
-        const uint32_t T = 16;
+        const auto ta = testing::TileIndex(a), tb = testing::TileIndex(b),
+                   tc = testing::TileIndex(c);
+        ASSERT_EQ(ta.size(), 16u);
+        ASSERT_EQ(tb.size(), 16u);
+        ASSERT_EQ(tc.size(), 16u);
         const size_t n = 16 * size_t{d.c};
-        auto entry = [&](const std::vector<uint8_t>& s, size_t meta, uint32_t t) {
-          const uint8_t* e = s.data() + meta + 4 * t;
-          return uint32_t(e[0]) | uint32_t(e[1]) << 8 | uint32_t(e[2]) << 16 | uint32_t(e[3]) << 24;
-        };
-        const size_t ma = 32 + 8, mc = 32;
-        uint32_t pa = 0, pb = 0, pc = 0;
-        for (uint32_t t = 0; t < T; ++t) {
-          const uint32_t ea = entry(a, ma, t), eb = entry(b, ma, t), ec = entry(c, mc, t);
-          const size_t sa = (ea & 0x3FFFFFFF) - pa, sb = (eb & 0x3FFFFFFF) - pb,
-                       sc = (ec & 0x3FFFFFFF) - pc;
-          pa = ea & 0x3FFFFFFF;
-          pb = eb & 0x3FFFFFFF;
-          pc = ec & 0x3FFFFFFF;
-          const size_t dsize = sb;
-          const bool p_raw = (ec >> 30) == kTileRaw;  // then psize >= n
-          const size_t psize = p_raw ? SIZE_MAX : sc;
+        for (uint32_t t = 0; t < 16; ++t) {
+          const size_t dsize = tb[t].bytes;
+          const bool p_raw = tc[t].kind == kTileRaw;  // then psize >= n
+          const size_t psize = p_raw ? SIZE_MAX : tc[t].bytes;
           uint32_t want;
           if (n <= psize && n <= dsize) want = kTileRaw;
           else if (psize <= dsize) want = kTilePzvc;
           else want = kTileCoded;
-          ASSERT_EQ(ea >> 30, want) << "tile " << t;
+          ASSERT_EQ(ta[t].kind, want) << "tile " << t;
+          const size_t sa = ta[t].bytes;
           ASSERT_EQ(sa, want == kTileRaw ? n : want == kTilePzvc ? psize : dsize) << "tile " << t;
         }
       }
