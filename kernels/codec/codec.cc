@@ -306,6 +306,12 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
     case Mode::kDctcm: {
       const size_t G = C / lo.L;
       const size_t sn = npix * G * lo.K;
+      if (lo.L == 1 && G > 1 && npix > 1 && lo.perm_bytes == nullptr) {
+        // §6.5 lookup fused with the reorder from stream order.
+        if (!k.pzvc_decode(t, size, sn, planes)) return Error::kCorrupt;
+        k.transpose_lut(planes, G, npix, plan.lut_inv, dst);
+        return Error::kOk;
+      }
       if (G == 1 || npix == 1) {
         if (!k.pzvc_decode(t, size, sn, sym)) return Error::kCorrupt;
       } else {
@@ -481,11 +487,18 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           }
           x = pb;
         }
-        k.dct_forward(plan, x, npix, sym.get());
         const size_t G = C / lo.L;
         const size_t sn = npix * G * lo.K;
         const size_t F = npix * G;
         const bool reorder = G > 1 && npix > 1;
+        // L = 1 without a lossless candidate: the lookup and the reorder
+        // to stream order in one pass (the same symbols).
+        const bool l1_fused = lo.L == 1 && reorder && !fb;
+        if (l1_fused) {
+          k.transpose_lut(x, npix, G, plan.lut_fwd, dplanes.get());
+        } else {
+          k.dct_forward(plan, x, npix, sym.get());
+        }
         if (reorder) ds = dplanes.get();
         size_t psize = SIZE_MAX, dsize = SIZE_MAX;
         if (fb && !guess_dct && F % kBlock == 0) {
@@ -510,7 +523,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           } else {
             dsize = k.pzvc_size(ds, sn);
           }
-        } else if (reorder) {
+        } else if (reorder && !l1_fused) {
           PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
         }
         if (!fb) {  // no lossless candidate: fallback off, or L = 1 (raw only)

@@ -77,6 +77,10 @@ struct Kernels {
                     uint8_t* dst);
   // Number of zero bytes (stats).
   size_t (*count_zeros)(const uint8_t* src, size_t n);
+  // dst[c*rows + r] = table[src[r*cols + c]]: the L = 1 lookup (§6.5, the
+  // plan's lut_fwd / lut_inv) fused with the plane transpose (§5.5).
+  void (*transpose_lut)(const uint8_t* src, size_t rows, size_t cols,
+                        const uint8_t* table, uint8_t* dst);
 };
 
 extern const Kernels kScalarKernels;

@@ -285,10 +285,18 @@ void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   }
 }
 
+// L = 1 lookup fused with the transpose: here simply the transpose, then
+// the table in place (the lookup commutes with the reordering).
+void TransposeLutB2(const uint8_t* src, size_t rows, size_t cols, const uint8_t* table,
+                    uint8_t* dst) {
+  TransposeB2(src, rows, cols, dst);
+  for (size_t i = 0, n = rows * cols; i < n; ++i) dst[i] = table[dst[i]];
+}
+
 const Kernels kAvx2Kernels = {
     ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsB2>, PackEncodeT<StatsB2>, PackDecodeT<>,
     ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
-    CountZerosB,
+    CountZerosB, TransposeLutB2,
 };
 
 }  // namespace

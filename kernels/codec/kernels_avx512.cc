@@ -453,7 +453,37 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
 }
 
 // ---- plane transpose: 16x16 byte tiles (four rows per zmm, two vpermt2b
-// stages), the edges by the 8x8 SSE tiles.
+// stages), the edges by the 8x8 SSE tiles. The L = 1 variant (§6.5) looks
+// every loaded vector up in the plan's 256-entry table on the way (Lut512);
+// its edges are a plain loop.
+
+// A 256-entry byte table, 64 lookups per call: two vpermi2b look up the
+// low and high halves of the table (index bits 0-6), the index's top bit
+// picks one.
+struct Lut512 {
+  __m512i t0, t1, t2, t3;
+  explicit Lut512(const uint8_t* table)
+      : t0(_mm512_loadu_si512(table)), t1(_mm512_loadu_si512(table + 64)),
+        t2(_mm512_loadu_si512(table + 128)), t3(_mm512_loadu_si512(table + 192)) {}
+  __m512i operator()(__m512i x) const {
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), _mm512_permutex2var_epi8(t0, x, t1),
+                                  _mm512_permutex2var_epi8(t2, x, t3));
+  }
+};
+struct NoLut {
+  __m512i operator()(__m512i x) const { return x; }
+};
+
+// Rows [r0, r1) x columns [c0, c1) of the transpose; table = nullptr: none.
+void TransposeEdge(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, size_t r0,
+                   size_t r1, size_t c0, size_t c1, const uint8_t* table) {
+  if (table == nullptr) {
+    TransposeRange(src, rows, cols, dst, r0, r1, c0, c1);
+    return;
+  }
+  for (size_t c = c0; c < c1; ++c)
+    for (size_t r = r0; r < r1; ++r) dst[c * rows + r] = table[src[r * cols + c]];
+}
 struct Tr16Consts {
   alignas(64) uint8_t lo[64], hi[64];  // (col c, row r) <- a[r/4] lane r%4 byte c
   Tr16Consts() {
@@ -495,7 +525,9 @@ struct Tr8Consts {
 };
 
 // Returns false when the shape is not one of these.
-bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+template <class Pre>
+bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre,
+                    const uint8_t* table) {
   static const Tr8Consts k8;
   const __m512i idx = _mm512_load_si512(k8.idx);
   if (cols == 8 && rows >= 64) {
@@ -503,30 +535,32 @@ bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) 
     for (size_t r0 = 0; r0 < r64; r0 += 64) {
       __m512i t[8], o[8];
       for (int i = 0; i < 8; ++i)
-        t[i] = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(src + (r0 + 8 * i) * 8));
+        t[i] = _mm512_permutexvar_epi8(idx, pre(_mm512_loadu_si512(src + (r0 + 8 * i) * 8)));
       Tr8x8Qwords(t, o);
       for (int c = 0; c < 8; ++c) _mm512_storeu_si512(dst + c * rows + r0, o[c]);
     }
-    if (r64 < rows) TransposeRange(src, rows, cols, dst, r64, rows, 0, cols);
+    if (r64 < rows) TransposeEdge(src, rows, cols, dst, r64, rows, 0, cols, table);
     return true;
   }
   if (rows == 8 && cols >= 64) {
     const size_t c64 = cols & ~size_t{63};
     for (size_t c0 = 0; c0 < c64; c0 += 64) {
       __m512i t[8], o[8];
-      for (int r = 0; r < 8; ++r) t[r] = _mm512_loadu_si512(src + r * cols + c0);
+      for (int r = 0; r < 8; ++r) t[r] = pre(_mm512_loadu_si512(src + r * cols + c0));
       Tr8x8Qwords(t, o);
       for (int q = 0; q < 8; ++q)
         _mm512_storeu_si512(dst + (c0 + 8 * q) * 8, _mm512_permutexvar_epi8(idx, o[q]));
     }
-    if (c64 < cols) TransposeRange(src, rows, cols, dst, 0, rows, c64, cols);
+    if (c64 < cols) TransposeEdge(src, rows, cols, dst, 0, rows, c64, cols, table);
     return true;
   }
   return false;
 }
 
-void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
-  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst)) return;
+template <class Pre>
+void Transpose512T(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre,
+                   const uint8_t* table) {
+  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst, pre, table)) return;
   static const Tr16Consts kt;
   const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
   const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);
@@ -538,7 +572,7 @@ void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
         __m512i x = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
         x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + cols)), 1);
         x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 2 * cols)), 2);
-        a[q] = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * cols)), 3);
+        a[q] = pre(_mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * cols)), 3));
       }
       // qword c of t: column c (or c + 8) of rows 0..7 (t0, t1) / 8..15 (t2, t3).
       const __m512i t0 = _mm512_permutex2var_epi8(a[0], ilo, a[1]);
@@ -558,8 +592,17 @@ void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
       }
     }
   }
-  if (c16 < cols) TransposeRange(src, rows, cols, dst, 0, r16, c16, cols);
-  if (r16 < rows) TransposeRange(src, rows, cols, dst, r16, rows, 0, cols);
+  if (c16 < cols) TransposeEdge(src, rows, cols, dst, 0, r16, c16, cols, table);
+  if (r16 < rows) TransposeEdge(src, rows, cols, dst, r16, rows, 0, cols, table);
+}
+
+void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
+  Transpose512T(src, rows, cols, dst, NoLut(), nullptr);
+}
+
+void TransposeLut512(const uint8_t* src, size_t rows, size_t cols, const uint8_t* table,
+                     uint8_t* dst) {
+  Transpose512T(src, rows, cols, dst, Lut512(table), table);
 }
 
 // ---- zigzag, zeros
@@ -726,16 +769,10 @@ void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* 
   }
 }
 
-// L = 1 (FORMAT.md §6.5): the plan's 256-entry table, 64 values per step:
-// two vpermi2b look up the low and high halves of the table (index bits
-// 0-6), the index's top bit picks one. Tail by masked load/store.
+// L = 1 (FORMAT.md §6.5): the plan's 256-entry table, 64 values per step
+// (Lut512). Tail by masked load/store.
 void Lut256(const uint8_t* table, const uint8_t* src, size_t n, uint8_t* dst) {
-  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
-  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
-  auto look = [&](__m512i x) {
-    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), _mm512_permutex2var_epi8(t0, x, t1),
-                                  _mm512_permutex2var_epi8(t2, x, t3));
-  };
+  const Lut512 look(table);
   size_t i = 0;
   for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, look(_mm512_loadu_si512(src + i)));
   if (i < n) {
@@ -924,7 +961,7 @@ const Kernels kAvx512Kernels = {
     ZvcEncode, ZvcDecode, PackSizeT<StatsAvx512>, PackEncodeAvx512,
     PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
-    CountZeros,
+    CountZeros, TransposeLut512,
 };
 
 }  // namespace

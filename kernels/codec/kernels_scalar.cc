@@ -202,7 +202,7 @@ void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
 const Kernels kScalarKernels = {
     ZvcEncodeRef,  ZvcDecodeRef,  PzvcSizeRef,  PzvcEncodeRef,
     PzvcDecodeRef, ZigZagRef,     UnZigZagRef,  DctForwardRef,
-    DctInverseRef, TransposeRef,  CountZerosRef,
+    DctInverseRef, TransposeRef,  CountZerosRef, TransposeLutRef,
 };
 
 }  // namespace internal

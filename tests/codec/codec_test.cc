@@ -358,6 +358,62 @@ TEST(Codec, L1RoundTripEveryVariant) {
   }
 }
 
+// L = 1 without a permutation and without fallback takes the fused path
+// (codec.cc: the lookup and the reorder to stream order in one
+// transpose_lut pass, both ways). Independent check: its payload equals,
+// byte for byte, the pzvc payload of the quantised map (the symbols
+// unzigzagged back to int8 for a signed map, which pzvc zigzags again),
+// in every variant, and every variant decodes lut_inv[lut_fwd[x]].
+TEST(Codec, L1FusedPathEqualsPzvcOfTheSymbols) {
+  for (bool sg : {false, true}) {
+    for (uint32_t tp : {0u, 5u, 33u}) {
+      MapDesc d{1, 13, 11, 48, sg};
+      const size_t n = 13 * 11 * 48;
+      auto src = MakeMap(n, 0.6, sg, 40 + tp, 9);
+      for (int step : {2, 3}) {
+        SCOPED_TRACE("signed " + std::to_string(sg) + " tile " + std::to_string(tp) +
+                     " step " + std::to_string(step));
+        uint16_t st16 = uint16_t(step);
+        DctPlan plan;
+        MakeDctPlan(1, 1, &st16, sg, 48, &plan);
+        std::vector<uint8_t> q(n), want(n);
+        for (size_t i = 0; i < n; ++i) {
+          const uint8_t sym = plan.lut_fwd[src[i]];
+          q[i] = sg ? uint8_t(UnZigZag(sym)) : sym;
+          want[i] = plan.lut_inv[sym];
+        }
+        EncodeParams pz;
+        pz.mode = Mode::kPzvc;
+        pz.tile_pixels = tp;
+        EncodeStats pst;
+        const auto ps = EncodeOrDie(Scalar(), q, d, pz, &pst);
+        ASSERT_FALSE(ps.empty());
+        ASSERT_EQ(pst.tiles_by_kind[kTileRaw], 0u);  // else the payloads differ by design
+        EncodeParams p;
+        p.mode = Mode::kDctcm;
+        p.dct.L = 1;
+        p.dct.K = 1;
+        p.dct.steps = {st16};
+        p.dct.fallback = false;
+        p.tile_pixels = tp;
+        for (const Variant& v : Variants()) {
+          if (!v.supported()) continue;
+          SCOPED_TRACE(v.name);
+          EncodeStats st;
+          const auto ds = EncodeOrDie(v, src, d, p, &st);
+          ASSERT_FALSE(ds.empty());
+          ASSERT_EQ(st.payload_bytes, pst.payload_bytes);
+          ASSERT_TRUE(std::equal(ds.end() - st.payload_bytes, ds.end(),
+                                 ps.end() - pst.payload_bytes));
+          std::vector<uint8_t> out(n);
+          ASSERT_EQ(v.decode(ds.data(), ds.size(), out.data(), n, nullptr), Error::kOk);
+          ASSERT_EQ(out, want);
+        }
+      }
+    }
+  }
+}
+
 // L = 1 with fallback builds no lossless candidate (codec.cc): its tiles are
 // never larger than pzvc's, tile by tile, so only raw can beat them. Checked
 // against mode pzvc on the same tiles: no kind-2 tile, every tile at most
