@@ -38,7 +38,7 @@ json TrafficReportJson(const std::vector<TrafficReport>& reports, const json& co
   return j;
 }
 
-// Writes a map in the codec benchmark's .dmap format (kernels/codec/README.md):
+// Writes a map in the codec benchmarks' .dmap format (kernels/codec/dmap.h):
 // "DMAP", uint32 h, w, c, uint8 is_signed, 3 zero bytes, then the NHWC bytes.
 void DumpMap(const std::string& dir, const MapInfo& m, const uint8_t* d) {
   std::ofstream f(dir + "/" + m.name + ".dmap", std::ios::binary);

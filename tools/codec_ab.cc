@@ -17,11 +17,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "kernels/codec/codec_internal.h"
+#include "kernels/codec/dmap.h"
 
 namespace dctcm {
 namespace codec {
@@ -37,31 +37,7 @@ namespace cd = dctcm::codec;
 namespace in = dctcm::codec::internal;
 using Clock = std::chrono::steady_clock;
 
-struct Map {
-  std::string name;
-  cd::MapDesc desc;
-  std::vector<uint8_t> bytes;
-};
-
-// The .dmap layout of bench_codec.cc: "DMAP", u32 h, w, c, u8 is_signed,
-// 3 zero bytes, then h*w*c bytes (NHWC, n = 1).
-bool ReadDmap(const std::filesystem::path& p, Map* m) {
-  std::ifstream f(p, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), {});
-  if (b.size() < 20 || std::memcmp(b.data(), "DMAP", 4) != 0) return false;
-  uint32_t h, w, c;
-  std::memcpy(&h, &b[4], 4);
-  std::memcpy(&w, &b[8], 4);
-  std::memcpy(&c, &b[12], 4);
-  if (b.size() - 20 != uint64_t{h} * w * c) return false;
-  m->name = p.filename().string();
-  m->desc.h = h;
-  m->desc.w = w;
-  m->desc.c = c;
-  m->desc.is_signed = b[16] != 0;
-  m->bytes.assign(b.begin() + 20, b.end());
-  return true;
-}
+using Map = cd::DumpedMap;
 
 struct Config {
   const char* name;
@@ -86,13 +62,15 @@ int main(int argc, char** argv) {
   std::vector<Map> maps;
   std::vector<std::filesystem::path> files;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(argv[1], ec))
-    if (e.path().extension() == ".dmap") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  if (!cd::ListDmaps(argv[1], &files, &ec)) {
+    std::fprintf(stderr, "codec_ab: %s: cannot list the directory: %s\n", argv[1],
+                 ec.message().c_str());
+    return 1;
+  }
   size_t raw = 0, cap = 0;
   for (const auto& f : files) {
     Map m;
-    if (!ReadDmap(f, &m)) {
+    if (!cd::ReadDmap(f, &m)) {
       std::fprintf(stderr, "codec_ab: %s: not a dmap file\n", f.c_str());
       return 1;
     }

@@ -7,8 +7,7 @@
 //
 // Synthetic maps: ResNet-50 shapes, zeros with probability S, other values
 // 1 + exponential(mean 7) (post-ReLU activation codes, mean ~8).
-// Real maps: DIR/*.dmap = "DMAP", u32 h, w, c, u8 is_signed, 3 zero bytes,
-// then h*w*c NHWC bytes (20-byte header, little-endian).
+// Real maps: DIR/*.dmap (kernels/codec/dmap.h).
 // Each figure is the median of 5 timed batches of about T/5 seconds each.
 // --kernels: instead, the per-kernel breakdown (GB/s of tile bytes, each
 // kernel timed alone on every default-size tile of every map, in cache,
@@ -28,16 +27,13 @@
 
 #include "kernels/codec/codec.h"
 #include "kernels/codec/codec_internal.h"
+#include "kernels/codec/dmap.h"
 
 using namespace dctcm::codec;
 
 namespace {
 
-struct Map {
-  std::string name;
-  MapDesc desc;
-  std::vector<uint8_t> bytes;
-};
+using Map = DumpedMap;
 
 std::vector<uint8_t> Synthetic(size_t n, double s, uint32_t seed) {
   std::mt19937_64 rng(seed);
@@ -52,27 +48,6 @@ std::vector<uint8_t> Synthetic(size_t n, double s, uint32_t seed) {
     }
   }
   return m;
-}
-
-bool ReadDmap(const std::filesystem::path& p, Map* m) {
-  std::ifstream in(p, std::ios::binary);
-  uint8_t h[20];
-  if (!in.read(reinterpret_cast<char*>(h), 20) || std::memcmp(h, "DMAP", 4) != 0) return false;
-  auto u32 = [&](int o) {
-    return uint32_t(h[o]) | uint32_t(h[o + 1]) << 8 | uint32_t(h[o + 2]) << 16 |
-           uint32_t(h[o + 3]) << 24;
-  };
-  m->desc.n = 1;
-  m->desc.h = u32(4);
-  m->desc.w = u32(8);
-  m->desc.c = u32(12);
-  m->desc.is_signed = h[16] != 0;
-  const uint64_t n = uint64_t(m->desc.h) * m->desc.w * m->desc.c;
-  if (n == 0 || n > (uint64_t(1) << 28)) return false;
-  m->bytes.resize(n);
-  if (!in.read(reinterpret_cast<char*>(m->bytes.data()), std::streamsize(n))) return false;
-  m->name = p.filename().string();
-  return true;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -232,9 +207,12 @@ int main(int argc, char** argv) {
   std::vector<Map> maps;
   if (!maps_dir.empty()) {
     std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(maps_dir))
-      if (e.path().extension() == ".dmap") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    std::error_code ec;
+    if (!ListDmaps(maps_dir, &files, &ec)) {
+      std::fprintf(stderr, "--maps %s: cannot list the directory: %s\n", maps_dir.c_str(),
+                   ec.message().c_str());
+      return 2;
+    }
     for (const auto& f : files) {
       Map m;
       if (ReadDmap(f, &m)) maps.push_back(std::move(m));

@@ -306,16 +306,15 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
     case Mode::kDctcm: {
       const size_t G = C / lo.L;
       const size_t sn = npix * G * lo.K;
-      if (lo.L == 1 && G > 1 && npix > 1 && lo.perm_bytes == nullptr) {
-        // §6.5 lookup fused with the reorder from stream order.
-        if (!k.pzvc_decode(t, size, sn, planes)) return Error::kCorrupt;
-        k.transpose_lut(planes, G, npix, plan.lut_inv, dst);
-        return Error::kOk;
-      }
       if (G == 1 || npix == 1) {
         if (!k.pzvc_decode(t, size, sn, sym)) return Error::kCorrupt;
       } else {
         if (!k.pzvc_decode(t, size, sn, planes)) return Error::kCorrupt;
+        if (lo.L == 1 && lo.perm_bytes == nullptr) {
+          // §6.5 lookup fused with the reorder from stream order.
+          k.transpose_lut(planes, G, npix, plan.lut_inv, dst);
+          return Error::kOk;
+        }
         StreamToPlanes(k, planes, npix, G, lo.K, sym);
       }
       if (lo.perm_bytes == nullptr) {

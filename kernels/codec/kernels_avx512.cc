@@ -455,35 +455,35 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
 // ---- plane transpose: 16x16 byte tiles (four rows per zmm, two vpermt2b
 // stages), the edges by the 8x8 SSE tiles. The L = 1 variant (§6.5) looks
 // every loaded vector up in the plan's 256-entry table on the way (Lut512);
-// its edges are a plain loop.
+// its edges are a plain loop. The transposes take the per-vector step and
+// the edge from one of these two.
 
 // A 256-entry byte table, 64 lookups per call: two vpermi2b look up the
 // low and high halves of the table (index bits 0-6), the index's top bit
-// picks one.
+// picks one. edge(): rows [r0, r1) x columns [c0, c1) of the transpose.
 struct Lut512 {
+  const uint8_t* table;
   __m512i t0, t1, t2, t3;
-  explicit Lut512(const uint8_t* table)
-      : t0(_mm512_loadu_si512(table)), t1(_mm512_loadu_si512(table + 64)),
-        t2(_mm512_loadu_si512(table + 128)), t3(_mm512_loadu_si512(table + 192)) {}
+  explicit Lut512(const uint8_t* tab)
+      : table(tab), t0(_mm512_loadu_si512(tab)), t1(_mm512_loadu_si512(tab + 64)),
+        t2(_mm512_loadu_si512(tab + 128)), t3(_mm512_loadu_si512(tab + 192)) {}
   __m512i operator()(__m512i x) const {
     return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), _mm512_permutex2var_epi8(t0, x, t1),
                                   _mm512_permutex2var_epi8(t2, x, t3));
   }
+  void edge(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, size_t r0, size_t r1,
+            size_t c0, size_t c1) const {
+    for (size_t c = c0; c < c1; ++c)
+      for (size_t r = r0; r < r1; ++r) dst[c * rows + r] = table[src[r * cols + c]];
+  }
 };
 struct NoLut {
   __m512i operator()(__m512i x) const { return x; }
-};
-
-// Rows [r0, r1) x columns [c0, c1) of the transpose; table = nullptr: none.
-void TransposeEdge(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, size_t r0,
-                   size_t r1, size_t c0, size_t c1, const uint8_t* table) {
-  if (table == nullptr) {
+  void edge(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, size_t r0, size_t r1,
+            size_t c0, size_t c1) const {
     TransposeRange(src, rows, cols, dst, r0, r1, c0, c1);
-    return;
   }
-  for (size_t c = c0; c < c1; ++c)
-    for (size_t r = r0; r < r1; ++r) dst[c * rows + r] = table[src[r * cols + c]];
-}
+};
 struct Tr16Consts {
   alignas(64) uint8_t lo[64], hi[64];  // (col c, row r) <- a[r/4] lane r%4 byte c
   Tr16Consts() {
@@ -526,8 +526,7 @@ struct Tr8Consts {
 
 // Returns false when the shape is not one of these.
 template <class Pre>
-bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre,
-                    const uint8_t* table) {
+bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre) {
   static const Tr8Consts k8;
   const __m512i idx = _mm512_load_si512(k8.idx);
   if (cols == 8 && rows >= 64) {
@@ -539,7 +538,7 @@ bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, 
       Tr8x8Qwords(t, o);
       for (int c = 0; c < 8; ++c) _mm512_storeu_si512(dst + c * rows + r0, o[c]);
     }
-    if (r64 < rows) TransposeEdge(src, rows, cols, dst, r64, rows, 0, cols, table);
+    if (r64 < rows) pre.edge(src, rows, cols, dst, r64, rows, 0, cols);
     return true;
   }
   if (rows == 8 && cols >= 64) {
@@ -551,16 +550,15 @@ bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, 
       for (int q = 0; q < 8; ++q)
         _mm512_storeu_si512(dst + (c0 + 8 * q) * 8, _mm512_permutexvar_epi8(idx, o[q]));
     }
-    if (c64 < cols) TransposeEdge(src, rows, cols, dst, 0, rows, c64, cols, table);
+    if (c64 < cols) pre.edge(src, rows, cols, dst, 0, rows, c64, cols);
     return true;
   }
   return false;
 }
 
 template <class Pre>
-void Transpose512T(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre,
-                   const uint8_t* table) {
-  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst, pre, table)) return;
+void Transpose512T(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre) {
+  if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst, pre)) return;
   static const Tr16Consts kt;
   const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
   const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);
@@ -592,17 +590,17 @@ void Transpose512T(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, c
       }
     }
   }
-  if (c16 < cols) TransposeEdge(src, rows, cols, dst, 0, r16, c16, cols, table);
-  if (r16 < rows) TransposeEdge(src, rows, cols, dst, r16, rows, 0, cols, table);
+  if (c16 < cols) pre.edge(src, rows, cols, dst, 0, r16, c16, cols);
+  if (r16 < rows) pre.edge(src, rows, cols, dst, r16, rows, 0, cols);
 }
 
 void Transpose512(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst) {
-  Transpose512T(src, rows, cols, dst, NoLut(), nullptr);
+  Transpose512T(src, rows, cols, dst, NoLut());
 }
 
 void TransposeLut512(const uint8_t* src, size_t rows, size_t cols, const uint8_t* table,
                      uint8_t* dst) {
-  Transpose512T(src, rows, cols, dst, Lut512(table), table);
+  Transpose512T(src, rows, cols, dst, Lut512(table));
 }
 
 // ---- zigzag, zeros
