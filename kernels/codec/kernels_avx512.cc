@@ -176,107 +176,119 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
                         mask + 16 * groups);
 }
 
+// Byte i of a zmm of 4 blocks <- the u16 lane of its block (i / 16).
+struct SpreadIdx {
+  alignas(64) uint8_t v[64];
+  constexpr SpreadIdx() : v() {
+    for (int i = 0; i < 64; ++i) v[i] = static_cast<uint8_t>(2 * (i / 16));
+  }
+};
+constexpr SpreadIdx kSpread;
+
 // Value part of the packed encoder (§5.4 v3) in two steps. Compact16
 // gathers the selected symbols of 16 full blocks (the non-zeros of a
 // masked block, all 16 of a dense one, none of a zero block) with
-// vpcompressb to cs + *S, and beside each, in cw + *S, the mask of its
-// block's low w bits (vpermb spreads each block's 2^w - 1). The value part
-// is then, byte after byte, the low w bits of every compacted symbol, so
-// WriteCompact appends pext(cs qword, cw qword) for each qword of the
-// compacted bytes: about 0.6 writer steps per 8 symbols on real maps
-// (zeros of masked blocks and zero blocks take none) instead of one per
-// qword of the tile. Both stores are 64 bytes: bytes past the new *S are
-// scratch (zero), overwritten by the next call.
-// Returns the new S.
-inline size_t Compact16(const uint8_t* s, __m256i codes, __m256i sel, uint8_t* cs, uint8_t* cw,
-                        size_t S) {
-  static const struct Spread {
-    alignas(64) uint8_t idx[4][64];  // zmm z, byte i <- u16 lane of block 4z + i/16
-    Spread() {
-      for (int z = 0; z < 4; ++z)
-        for (int i = 0; i < 64; ++i) idx[z][i] = static_cast<uint8_t>(2 * (4 * z + i / 16));
-    }
-  } spread;
-  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-  const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  const __m512i wmask = _mm512_castsi256_si512(_mm256_sub_epi16(_mm256_sllv_epi16(ones16, w), ones16));
-  alignas(32) uint64_t selq[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
-  for (int z = 0; z < 4; ++z) {
-    const __m512i x = _mm512_loadu_si512(s + 64 * z);
-    const __m512i wm = _mm512_permutexvar_epi8(_mm512_load_si512(spread.idx[z]), wmask);
-    _mm512_storeu_si512(cs + S, _mm512_maskz_compress_epi8(selq[z], x));
-    _mm512_storeu_si512(cw + S, _mm512_maskz_compress_epi8(selq[z], wm));
-    S += static_cast<size_t>(__builtin_popcountll(selq[z]));
-  }
-  return S;
-}
+// vpcompressb, and beside each the mask of its block's low w bits (vpermb
+// spreads each block's 2^w - 1). The value part is then, byte after byte,
+// the low w bits of every compacted symbol, so Flush appends pext(cs qword,
+// cw qword) for each qword of the compacted bytes: about 0.6 writer steps
+// per 8 symbols on real maps (zeros of masked blocks and zero blocks take
+// none) instead of one per qword of the tile. Flushed every kChunk groups,
+// so the scratch stays in L1.
+struct CompactWriter {
+  static constexpr size_t kChunk = 32;  // groups of 16 blocks per flush
+  // compacted symbols and their low-w-bit masks: kChunk groups, the < 8
+  // bytes kept from the last flush, 512 bytes of slack for the length loads.
+  alignas(64) uint8_t cs[256 * kChunk + 8 + 576];
+  alignas(64) uint8_t cw[256 * kChunk + 8 + 576];
+  size_t S = 0;       // compacted bytes held
+  size_t groups = 0;  // since the last flush
+  uint8_t* p;         // value stream
+  size_t b;           // its bit position
+  uint64_t cur;       // the bits of the qword at p + 8 * (b / 64) below b
 
-// Appends the value bits of the S compacted symbols from bit *pos of p;
-// *cur holds the bits already in the qword at p + 8 * (*pos / 64), i.e.
-// the bits of that qword below *pos (and on return, the same for the new
-// *pos). Per qword i of the compacted bytes, piece = pext(cs_i, cw_i) is
-// popcount(cw_i) bits long (lengths by vpopcntq, 64 at a time, read back
-// through memory). A register bit writer ORs the piece, shifted to the bit
-// offset, into cur and stores it, stores its overflow in the next qword,
-// and moves cur on when the end crosses a qword. Every store is a whole
-// qword at a multiple of 8 bytes from p, at most 16 bytes past the new end;
-// the bits above the end in its qword are zero. cs and cw must be
-// readable 512 bytes past S; cw is zeroed from S to the next qword here.
-inline void WriteCompact(const uint8_t* cs, uint8_t* cw, size_t S, uint8_t* p, size_t* pos,
-                         uint64_t* cur_io) {
-  const uint64_t zero = 0;
-  std::memcpy(cw + S, &zero, 8);
-  const size_t nq = (S + 7) / 8;
-  size_t b = *pos;
-  uint64_t cur = *cur_io;
-  alignas(64) uint64_t len[64];
-  for (size_t j0 = 0; j0 < nq; j0 += 64) {
-    for (int z = 0; z < 8; ++z)
-      _mm512_store_si512(len + 8 * z, _mm512_popcnt_epi64(_mm512_loadu_si512(cw + 8 * j0 + 64 * z)));
-    asm volatile("" ::: "memory");
-    const size_t m = nq - j0 < 64 ? nq - j0 : 64;
-    const uint8_t* xs = cs + 8 * j0;
-    const uint8_t* ms = cw + 8 * j0;
+  // Continues the stream at bit pos of p; the bits below pos are kept.
+  CompactWriter(uint8_t* p_, size_t pos) : p(p_), b(pos), cur(0) {
+    const size_t q0 = pos / 64 * 8;  // bytes past pos / 8 are not written yet
+    std::memcpy(&cur, p + q0, pos / 8 - q0 + 1);
+    cur &= ~uint64_t{0} >> (63 - pos % 64) >> 1;
+  }
+
+  inline void Add16(const uint8_t* s, __m256i codes, __m256i sel) {
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    const __m512i wmask =
+        _mm512_castsi256_si512(_mm256_sub_epi16(_mm256_sllv_epi16(ones16, w), ones16));
+    alignas(32) uint64_t selq[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    size_t s0 = S;
+    for (int z = 0; z < 4; ++z) {
+      const __m512i x = _mm512_loadu_si512(s + 64 * z);
+      // zmm z, byte i <- u16 lane of block 4z + i/16
+      const __m512i idx = _mm512_add_epi8(_mm512_set1_epi8(static_cast<char>(8 * z)),
+                                          _mm512_load_si512(kSpread.v));
+      const __m512i wm = _mm512_permutexvar_epi8(idx, wmask);
+      _mm512_storeu_si512(cs + s0, _mm512_maskz_compress_epi8(selq[z], x));
+      _mm512_storeu_si512(cw + s0, _mm512_maskz_compress_epi8(selq[z], wm));
+      s0 += static_cast<size_t>(__builtin_popcountll(selq[z]));
+    }
+    S = s0;
+    if (++groups == kChunk) Flush(false);
+  }
+
+  // Appends the pieces of the whole qwords of compacted bytes (all of them,
+  // the last one zero-padded, when last), keeping the rest for the next
+  // flush. Per qword i, piece = pext(cs_i, cw_i) is popcount(cw_i) bits
+  // long (lengths by vpopcntq, 64 at a time, read back through memory). A
+  // register bit writer ORs the piece, shifted to the bit offset, into cur
+  // and stores it, stores its overflow in the next qword, and moves cur on
+  // when the end crosses a qword. Every store is a whole qword at a
+  // multiple of 8 bytes from p, at most 16 bytes past the new end; the bits
+  // above the end in its qword are zero.
+  inline void Flush(bool last) {
+    size_t nq = S / 8;
+    if (last) {
+      const uint64_t zero = 0;
+      std::memcpy(cw + S, &zero, 8);
+      nq = (S + 7) / 8;
+    }
+    size_t bb = b;
+    uint64_t c = cur;
+    alignas(64) uint64_t len[64];
+    for (size_t j0 = 0; j0 < nq; j0 += 64) {
+      for (int z = 0; z < 8; ++z)
+        _mm512_store_si512(len + 8 * z,
+                           _mm512_popcnt_epi64(_mm512_loadu_si512(cw + 8 * j0 + 64 * z)));
+      asm volatile("" ::: "memory");
+      const size_t m = nq - j0 < 64 ? nq - j0 : 64;
+      const uint8_t* xs = cs + 8 * j0;
+      const uint8_t* ms = cw + 8 * j0;
 #pragma GCC unroll 4
-    for (size_t i = 0; i < m; ++i) {
-      uint64_t x, M;
-      std::memcpy(&x, xs + 8 * i, 8);
-      std::memcpy(&M, ms + 8 * i, 8);
-      const uint64_t piece = _pext_u64(x, M);
-      const size_t q = b >> 6;
-      const uint64_t c0 = cur | (piece << (b & 63));
-      const uint64_t c1 = (piece >> 1) >> (~b & 63);  // piece >> (64 - b % 64), 0 when b % 64 == 0
-      std::memcpy(p + 8 * q, &c0, 8);
-      std::memcpy(p + 8 * q + 8, &c1, 8);
-      const size_t nb = b + len[i];
-      cur = (nb >> 6) != q ? c1 : c0;
-      b = nb;
+      for (size_t i = 0; i < m; ++i) {
+        uint64_t x, M;
+        std::memcpy(&x, xs + 8 * i, 8);
+        std::memcpy(&M, ms + 8 * i, 8);
+        const uint64_t piece = _pext_u64(x, M);
+        const size_t q = bb >> 6;
+        const uint64_t c0 = c | (piece << (bb & 63));
+        const uint64_t c1 = (piece >> 1) >> (~bb & 63);  // piece >> (64 - bb % 64), 0 if bb % 64 == 0
+        std::memcpy(p + 8 * q, &c0, 8);
+        std::memcpy(p + 8 * q + 8, &c1, 8);
+        const size_t nb = bb + len[i];
+        c = (nb >> 6) != q ? c1 : c0;
+        bb = nb;
+      }
     }
+    b = bb;
+    cur = c;
+    // The < 8 bytes left (and some scratch after them) to the front.
+    std::memcpy(cs, cs + 8 * nq, 8);
+    std::memcpy(cw, cw + 8 * nq, 8);
+    S -= last ? S : 8 * nq;
+    groups = 0;
   }
-  *pos = b;
-  *cur_io = cur;
-}
 
-// The compaction scratch of up to nfull full blocks: on the stack for a
-// default 16 Ki-value tile, else on the heap (512 bytes of slack each for
-// the 64-qword length loads).
-struct CompactScratch {
-  alignas(64) uint8_t small[2 * (16384 + 576)];
-  std::unique_ptr<uint8_t[]> big;
-  uint8_t* cs;  // compacted symbols
-  uint8_t* cw;  // their low-w-bit masks
-  explicit CompactScratch(size_t nfull) {
-    const size_t each = kBlock * nfull + 576;
-    uint8_t* base = small;
-    if (2 * each > sizeof(small)) {
-      big.reset(new uint8_t[2 * each]);
-      base = big.get();
-    }
-    cs = base;
-    cw = base + each;
-  }
 };
 
 // Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
@@ -284,10 +296,7 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
                     const uint16_t* mask, uint8_t* p, size_t* pos) {
   const size_t groups = nfull / 16;
   if (groups == 0) return 0;
-  CompactScratch sc(16 * groups);
-  uint8_t* const cs = sc.cs;
-  uint8_t* const cw = sc.cw;
-  size_t S = 0;
+  CompactWriter vw(p, *pos);
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
@@ -295,15 +304,10 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
     const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
     // masked: its non-zeros; dense: all; zero block (mask 0): none.
     const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km | kz, mask + 16 * g);
-    S = Compact16(sym + 256 * g, codes, sel, cs, cw, S);
+    vw.Add16(sym + 256 * g, codes, sel);
   }
-  // The bits below *pos in its qword (bytes past *pos / 8 are not written
-  // yet, so they are not read).
-  const size_t q0 = *pos / 64 * 8;
-  uint64_t cur = 0;
-  std::memcpy(&cur, p + q0, *pos / 8 - q0 + 1);
-  cur &= ~uint64_t{0} >> (63 - *pos % 64) >> 1;
-  WriteCompact(cs, cw, S, p, pos, &cur);
+  vw.Flush(true);
+  *pos = vw.b;
   return 16 * groups;
 }
 
@@ -330,12 +334,9 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   uint8_t* codes = buf;
   uint8_t* masks = codes + 8 * groups;
   uint8_t* vals = masks + 32 * groups;
-  size_t nm = 0, vpos = 0;
-  uint64_t cur = 0;
-  CompactScratch sc(16 * groups);
-  uint8_t* const cs = sc.cs;
-  uint8_t* const cw = sc.cw;
-  size_t S = 0;
+  size_t nm = 0;
+  vals[0] = 0;
+  CompactWriter vw(vals, 0);
   alignas(64) uint8_t pad[256];
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* s = sym + 256 * g;
@@ -358,9 +359,10 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     // masked: its non-zeros; dense: all; zero block (mask 0): none.
     const __mmask16 kz = _mm256_cmpeq_epu16_mask(st.code, _mm256_setzero_si256());
     const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, st.mask);
-    S = Compact16(s, st.code, sel, cs, cw, S);
+    vw.Add16(s, st.code, sel);
   }
-  WriteCompact(cs, cw, S, vals, &vpos, &cur);
+  vw.Flush(true);
+  const size_t vpos = vw.b;
   const size_t vbytes = (vpos + 7) / 8;
   std::memcpy(dst, codes, head);
   std::memcpy(dst + head, masks, 2 * nm);
