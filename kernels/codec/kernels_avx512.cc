@@ -114,37 +114,40 @@ inline __m256i Codes16(const uint8_t* c8) {
   return _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
 }
 
-// Stats of 16 full blocks at s: non-zero masks by vptestmb, the OR of each
-// 16-byte lane by shifts, w by vplzcntd, the normative choice in u16
-// lanes. Returns the codes and masks (u16 lanes) and the bits (u16 lanes).
+// Stats of 16 full blocks at s: non-zero masks by vptestmb; the OR of each
+// block reduced for the four zmms together (its two qwords by unpack +
+// or, each qword's halves by shifts, the 16 results gathered by one
+// vpermt2d); w by vplzcntd, the normative choice in u16 lanes. Returns the
+// codes and masks (u16 lanes) and the bits (u16 lanes).
 struct Stats16Out {
   __m256i code, mask, bits;
 };
+struct StatsIdx {
+  alignas(64) uint32_t v[16];
+  // block k: zmm k / 4 (blocks 4q .. 4q + 3), lane k % 4; after the unpack
+  // of zmms (0, 1) and (2, 3), its OR is dword 4 (k % 4) + 2 ((k / 4) % 2)
+  // of the first or (+16) the second vector.
+  constexpr StatsIdx() : v() {
+    for (int k = 0; k < 16; ++k) v[k] = static_cast<uint32_t>(16 * (k / 8) + 4 * (k % 4) + 2 * ((k / 4) % 2));
+  }
+};
+constexpr StatsIdx kStatsIdx;
 inline Stats16Out Stats16(const uint8_t* s) {
-  static const struct Idx {
-    alignas(64) uint8_t v[64];
-    Idx() {
-      for (int i = 0; i < 64; ++i) v[i] = static_cast<uint8_t>(16 * (i % 8));
-    }
-  } gather;
-  const __m512i gidx = _mm512_load_si512(gather.v);
-  __m512i o[4];
+  __m512i x[4];
   uint64_t km[4];
   for (int q = 0; q < 4; ++q) {
-    const __m512i x = _mm512_loadu_si512(s + 64 * q);
-    km[q] = _mm512_test_epi8_mask(x, x);
-    // OR of each 16-byte lane into its byte 0: qword shifts (port 0), one
-    // byte shift across the two qwords.
-    __m512i t = _mm512_or_si512(x, _mm512_srli_epi64(x, 32));
-    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 16));
-    t = _mm512_or_si512(t, _mm512_srli_epi64(t, 8));
-    o[q] = _mm512_or_si512(t, _mm512_bsrli_epi128(t, 8));
+    x[q] = _mm512_loadu_si512(s + 64 * q);
+    km[q] = _mm512_test_epi8_mask(x[q], x[q]);
   }
-  const __m512i r1 = _mm512_permutex2var_epi8(o[0], gidx, o[1]);
-  const __m512i r2 = _mm512_permutex2var_epi8(o[2], gidx, o[3]);
-  const __m128i ors = _mm_unpacklo_epi64(_mm512_castsi512_si128(r1), _mm512_castsi512_si128(r2));
-  const __m256i w = _mm512_cvtepi32_epi16(_mm512_sub_epi32(
-      _mm512_set1_epi32(32), _mm512_lzcnt_epi32(_mm512_cvtepu8_epi32(ors))));
+  const __m512i a01 = _mm512_or_si512(_mm512_unpacklo_epi64(x[0], x[1]), _mm512_unpackhi_epi64(x[0], x[1]));
+  const __m512i a23 = _mm512_or_si512(_mm512_unpacklo_epi64(x[2], x[3]), _mm512_unpackhi_epi64(x[2], x[3]));
+  const __m512i b01 = _mm512_or_si512(a01, _mm512_srli_epi64(a01, 32));
+  const __m512i b23 = _mm512_or_si512(a23, _mm512_srli_epi64(a23, 32));
+  __m512i c = _mm512_permutex2var_epi32(b01, _mm512_load_si512(kStatsIdx.v), b23);
+  c = _mm512_or_si512(c, _mm512_srli_epi32(c, 16));
+  c = _mm512_or_si512(c, _mm512_srli_epi32(c, 8));
+  c = _mm512_and_si512(c, _mm512_set1_epi32(0xFF));
+  const __m256i w = _mm512_cvtepi32_epi16(_mm512_sub_epi32(_mm512_set1_epi32(32), _mm512_lzcnt_epi32(c)));
   Stats16Out r;
   r.mask = _mm256_set_epi64x(static_cast<long long>(km[3]), static_cast<long long>(km[2]),
                              static_cast<long long>(km[1]), static_cast<long long>(km[0]));
