@@ -3,11 +3,14 @@
 //
 //   dctcm-bench-codec [--maps DIR] [--sparsity S[,S...]] [--variant V]
 //                     [--mode M[,M...]] [--json FILE] [--seconds T]
-//                     [--dct-L L] [--dct-K K] [--dct-step S] [--kernels]
+//                     [--dct-L L] [--dct-K K] [--dct-step S] [--dct-perm]
+//                     [--kernels]
 //
 // Synthetic maps: ResNet-50 shapes, zeros with probability S, other values
 // 1 + exponential(mean 7) (post-ReLU activation codes, mean ~8).
 // Real maps: DIR/*.dmap (kernels/codec/dmap.h).
+// --dct-perm: dctcm maps carry a channel permutation (a fixed shuffle per
+// map, seed 1), as the tuner's permuted maps do (FORMAT.md §3).
 // Each figure is the median of 5 timed batches of about T/5 seconds each.
 // --kernels: instead, the per-kernel breakdown (GB/s of tile bytes, each
 // kernel timed alone on every default-size tile of every map, in cache,
@@ -21,6 +24,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -109,7 +113,7 @@ void KernelBreakdown(const std::vector<Map>& maps, const std::vector<const Varia
       }
       return b;
     };
-    double t[9] = {0}, bytes = 0;
+    double t[8] = {0}, bytes = 0;
     for (const Map& m : maps) {
       const size_t C = m.desc.c, P = size_t(m.desc.n) * m.desc.h * m.desc.w;
       if (C % 8 != 0) continue;
@@ -128,22 +132,19 @@ void KernelBreakdown(const std::vector<Map>& maps, const std::vector<const Varia
         t[2] += best([&] { sz = k->pzvc_encode(planes.data(), n, enc.data()); });
         t[3] += best([&] { k->pzvc_decode(enc.data(), sz, n, dec.data()); });
         t[4] += best([&] { k->transpose(dec.data(), C, np, planes.data()); });
-        t[5] += best([&] { k->dct_forward(plan, x, np, sym.data()); });
+        k->transpose(x, np, C, planes.data());  // the DCT's input (as in Encode)
+        t[5] += best([&] { k->dct_forward(plan, planes.data(), np, nullptr, gm.data()); });
         t[6] += best([&] {
-          for (int q = 0; q < dct_K; ++q) k->transpose(sym.data() + q * F, np, G, gm.data() + q * F);
-        });
-        t[7] += best([&] {
           for (int q = 0; q < dct_K; ++q) k->transpose(gm.data() + q * F, G, np, sym.data() + q * F);
         });
-        t[8] += best([&] { k->dct_inverse(plan, sym.data(), np, dec.data()); });
+        t[7] += best([&] { k->dct_inverse(plan, sym.data(), np, dec.data()); });
         bytes += n;
       }
     }
-    const char* names[9] = {"tile->planes", "stats(size)", "pack-encode", "pack-decode",
-                            "planes->tile", "dct-fwd", "dct planes->stream",
-                            "dct stream->planes", "dct-inv"};
+    const char* names[8] = {"tile->planes", "stats(size)", "pack-encode", "pack-decode",
+                            "planes->tile", "dct-fwd(planes)", "dct stream->planes", "dct-inv"};
     std::printf("kernels %-8s", v->name);
-    for (int i = 0; i < 9; ++i) std::printf("  %s %.2f", names[i], t[i] > 0 ? bytes / t[i] / 1e9 : 0);
+    for (int i = 0; i < 8; ++i) std::printf("  %s %.2f", names[i], t[i] > 0 ? bytes / t[i] / 1e9 : 0);
     std::printf("  (GB/s of tile bytes, DCT L=8 K=%d step %d)\n", dct_K, dct_step);
   }
 }
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
   std::string sparsity_arg = "0.5";
   double seconds = 0.5;
   int dct_L = 8, dct_K = 8, dct_step = 1;
-  bool kernels = false;
+  bool kernels = false, dct_perm = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -174,12 +175,13 @@ int main(int argc, char** argv) {
     else if (a == "--dct-L") dct_L = std::atoi(next().c_str());
     else if (a == "--dct-K") dct_K = std::atoi(next().c_str());
     else if (a == "--dct-step") dct_step = std::atoi(next().c_str());
+    else if (a == "--dct-perm") dct_perm = true;
     else if (a == "--kernels") kernels = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--maps DIR] [--sparsity S[,S..]] [--variant V] [--mode M[,M..]]\n"
                    "          [--json FILE] [--seconds T] [--dct-L L] [--dct-K K] [--dct-step S]\n"
-                   "          [--kernels]\n",
+                   "          [--dct-perm] [--kernels]\n",
                    argv[0]);
       return 2;
     }
@@ -262,6 +264,11 @@ int main(int argc, char** argv) {
       p.dct.K = uint8_t(dct_K);
       p.dct.steps.assign(dct_K, uint16_t(dct_step));
       if (m.desc.c % dct_L != 0 && mode == Mode::kDctcm) continue;
+      if (dct_perm && mode == Mode::kDctcm) {
+        p.dct.perm.resize(m.desc.c);
+        std::iota(p.dct.perm.begin(), p.dct.perm.end(), uint16_t{0});
+        std::shuffle(p.dct.perm.begin(), p.dct.perm.end(), std::mt19937(1));
+      }
       const size_t bound = EncodeBound(m.desc, p);
       if (bound == 0) continue;
       std::vector<uint8_t> enc(bound), dec(raw);
@@ -326,8 +333,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot write %s\n", json.c_str());
       return 1;
     }
-    std::fprintf(f, "{\"memcpy_gbps\": %.4f, \"dct\": {\"L\": %d, \"K\": %d, \"step\": %d},\n",
-                 memcpy_gbps, dct_L, dct_K, dct_step);
+    std::fprintf(f,
+                 "{\"memcpy_gbps\": %.4f, \"dct\": {\"L\": %d, \"K\": %d, \"step\": %d, "
+                 "\"perm\": %s},\n",
+                 memcpy_gbps, dct_L, dct_K, dct_step, dct_perm ? "true" : "false");
     std::fprintf(f, " \"results\": [\n");
     for (size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];

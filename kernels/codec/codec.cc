@@ -258,14 +258,9 @@ struct Buf {
   uint8_t* get() const { return p.get(); }
 };
 
-// §5.5: the K planes of F = npix*G symbols, pixel-major (symbol p*G + g,
-// as the DCT kernels read and write them) <-> group-major (g*npix + p, the
-// stream order). G = 1 needs no reordering.
-void PlanesToStream(const Kernels& k, const uint8_t* sym, size_t npix,
-                    size_t G, int K, uint8_t* out) {
-  const size_t F = npix * G;
-  for (int q = 0; q < K; ++q) k.transpose(sym + q * F, npix, G, out + q * F);
-}
+// §5.5: the K planes of F = npix*G symbols, group-major (g*npix + p, the
+// stream order) -> pixel-major (symbol p*G + g, as the DCT inverse reads
+// them). G = 1 needs no reordering.
 void StreamToPlanes(const Kernels& k, const uint8_t* in, size_t npix,
                     size_t G, int K, uint8_t* sym) {
   const size_t F = npix * G;
@@ -379,9 +374,8 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
   const bool need_tmp = lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ||
                         lo.mode == Mode::kRle || lo.mode == Mode::kCsc;
   Buf tmp(need_tmp ? TileBound(lo.mode, tile_n, tile_n) : 0);
-  Buf sym(lo.mode == Mode::kDctcm ? tile_n : 0);
-  Buf perm_buf(lo.perm ? tile_n : 0);
-  // Stream-order symbols: channel planes (§5.4) and group-major DCT planes.
+  // The tile as channel planes (the lossless symbols of §5.4 and the
+  // DCT's input) and the DCT symbols in stream order (§5.5).
   Buf planes(lo.mode == Mode::kPzvc || lo.mode == Mode::kDctcm ? tile_n : 0);
   Buf dplanes(lo.mode == Mode::kDctcm ? tile_n : 0);
   // One-pass packed encodes go here first when they may lose (or not fit).
@@ -442,16 +436,20 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         // tie with it goes to the DCT).
         const bool l1 = lo.mode == Mode::kDctcm && lo.L == 1 && !lo.perm;
         const bool fb = lo.mode == Mode::kPzvc || (params.dct.fallback && !l1);
-        const uint8_t* ls = ts;  // lossless symbols, channel planes (§5.4)
-        if (fb) {
-          if (desc.is_signed) {
-            k.zigzag(ts, n, tmp.get());
-            ls = tmp.get();
-          }
-          if (C > 1 && npix > 1) {
-            k.transpose(ls, npix, C, planes.get());
-            ls = planes.get();
-          }
+        const size_t G = lo.mode == Mode::kDctcm ? C / lo.L : 0;
+        const bool reorder = C > 1 && npix > 1;  // else the planes are the tile
+        // L = 1 without a permutation or a lossless candidate: the lookup
+        // and the reorder to stream order in one pass (the same symbols).
+        const bool l1_fused = l1 && !fb && reorder;
+        const uint8_t* cp = ts;  // channel planes of the tile's values
+        if (reorder && !l1_fused) {
+          k.transpose(ts, npix, C, planes.get());
+          cp = planes.get();
+        }
+        const uint8_t* ls = cp;  // lossless symbols, channel planes (§5.4)
+        if (fb && desc.is_signed) {
+          k.zigzag(cp, n, tmp.get());
+          ls = tmp.get();
         }
         // A tile with one packed candidate (count symbols): coded in one
         // pass, straight into the stream when it fits; stored raw instead
@@ -476,29 +474,14 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           if (e != Error::kOk) return e;
           break;
         }
-        const uint8_t* ds = sym.get();  // DCT symbols in stream order
-        const uint8_t* x = ts;
-        if (lo.perm) {
-          uint8_t* pb = perm_buf.get();
-          for (size_t j = 0; j < C; ++j) {
-            const size_t pj = lo.perm[j];
-            for (size_t p = 0; p < npix; ++p) pb[p * C + j] = ts[p * C + pj];
-          }
-          x = pb;
-        }
-        const size_t G = C / lo.L;
+        const uint8_t* ds = dplanes.get();  // DCT symbols in stream order
         const size_t sn = npix * G * lo.K;
         const size_t F = npix * G;
-        const bool reorder = G > 1 && npix > 1;
-        // L = 1 without a lossless candidate: the lookup and the reorder
-        // to stream order in one pass (the same symbols).
-        const bool l1_fused = lo.L == 1 && reorder && !fb;
         if (l1_fused) {
-          k.transpose_lut(x, npix, G, plan.lut_fwd, dplanes.get());
-        } else {
-          k.dct_forward(plan, x, npix, sym.get());
+          k.transpose_lut(ts, npix, G, plan.lut_fwd, dplanes.get());
+        } else {  // the permutation is a choice of rows (§3)
+          k.dct_forward(plan, cp, npix, lo.perm, dplanes.get());
         }
-        if (reorder) ds = dplanes.get();
         size_t psize = SIZE_MAX, dsize = SIZE_MAX;
         if (fb && !guess_dct && F % kBlock == 0) {
           // The lossless candidate first; then the DCT planes one at a
@@ -512,7 +495,6 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           size_t lb_bits = 0;
           int q = 0;
           for (; q < lo.K; ++q) {
-            if (reorder) k.transpose(sym.get() + q * F, npix, G, dplanes.get() + q * F);
             const size_t sq = k.pzvc_size(ds + q * F, F) - PackCodeBytes(F);
             lb_bits += sq ? 8 * sq - 7 : 0;
             if (PackCodeBytes(sn) + (lb_bits + 7) / 8 >= limit) break;
@@ -522,8 +504,6 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           } else {
             dsize = k.pzvc_size(ds, sn);
           }
-        } else if (reorder && !l1_fused) {
-          PlanesToStream(k, sym.get(), npix, G, lo.K, dplanes.get());
         }
         if (!fb) {  // no lossless candidate: fallback off, or L = 1 (raw only)
           const Error e = code_one(ds, sn, params.dct.fallback);

@@ -66,10 +66,14 @@ struct Kernels {
   // int8 <-> zigzag symbols (signed maps in pzvc tiles).
   void (*zigzag)(const uint8_t* src, size_t n, uint8_t* dst);
   void (*unzigzag)(uint8_t* buf, size_t n);
-  // §6: npix pixels of C = G*L channels (identity order) <-> K planes of
-  // npix*G symbols each.
+  // §6.2 on the channel planes of a tile: src row ch (npix bytes at
+  // src + ch*npix) is channel ch of its pixels; coded channel j is row
+  // perm[j] (row j when perm is null). Writes the K planes of F = npix*G
+  // symbols in stream order (§5.5): sym[k*F + g*npix + p].
   void (*dct_forward)(const DctPlan& plan, const uint8_t* src, size_t npix,
-                      uint8_t* sym);
+                      const uint16_t* perm, uint8_t* sym);
+  // §6.3: K planes of npix*G symbols, pixel-major (symbol k*F + p*G + g)
+  // -> npix pixels of C = G*L channels (coded order).
   void (*dct_inverse)(const DctPlan& plan, const uint8_t* sym, size_t npix,
                       uint8_t* dst);
   // dst[c*rows + r] = src[r*cols + c] (tile -> planes, and back).

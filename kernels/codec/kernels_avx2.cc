@@ -142,68 +142,76 @@ inline int32_t PairOf(int16_t a, int16_t b) {
                               (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
 }
 
-void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+// The forward transform on channel planes (§6.2), 16 pixels of one group
+// per step: rows widened to int16, vpunpck{l,h}wd int16 pairs (pixels
+// 0-3, 8-11 and 4-7, 12-15), vpmaddwd against the table (exact int32),
+// the scalar code's float quantiser, vpackssdw back to pixel order (exact:
+// |q| < 4096), the clamps and the zigzag on int16.
+void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
+                 uint8_t* sym) {
   if (plan.L != 8) {
-    DctForwardRef(plan, src, npix, sym);
+    DctForwardRef(plan, src, npix, perm, sym);
     return;
   }
   const int K = plan.K;
-  const size_t F = npix * plan.G;
-  __m256i cp[8][4], bias[8];
+  const size_t G = plan.G, F = npix * G;
+  __m256i cp[8][4];
   __m256 inv[8];
   for (int k = 0; k < K; ++k) {
     const int16_t* c = plan.coef + k * 8;
-    int sum = 0;
-    for (int j = 0; j < 4; ++j) {
-      cp[k][j] = _mm256_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
-      sum += c[2 * j] + c[2 * j + 1];
-    }
-    // Signed maps are biased to uint8 (x + 128); subtract 128 * sum(C).
-    bias[k] = _mm256_set1_epi32(plan.is_signed ? -128 * sum : 0);
+    for (int j = 0; j < 4; ++j) cp[k][j] = _mm256_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
     inv[k] = _mm256_set1_ps(plan.inv[k]);
   }
-  const __m128i flip = _mm_set1_epi8(plan.is_signed ? static_cast<char>(0x80) : 0);
-  const __m256i nat = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi32(255);
-  const __m256i s8min = _mm256_set1_epi32(-128), s8max = _mm256_set1_epi32(127);
-  alignas(32) uint8_t tail[64];
-  for (size_t f0 = 0; f0 < F; f0 += 8) {
-    const size_t rem = F - f0 < 8 ? F - f0 : 8;
-    const uint8_t* x = src + 8 * f0;
-    if (rem < 8) {
-      std::memset(tail, 0, sizeof(tail));
-      std::memcpy(tail, x, 8 * rem);
-      x = tail;
-    }
-    __m256i w[4];
-    for (int i = 0; i < 4; ++i) {
-      const __m128i b = _mm_xor_si128(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * i)), flip);
-      w[i] = _mm256_cvtepu8_epi16(b);  // groups 2i, 2i+1: 4 int16 pairs each
-    }
-    const __m256i t0 = _mm256_unpacklo_epi32(w[0], w[1]), t1 = _mm256_unpackhi_epi32(w[0], w[1]);
-    const __m256i t2 = _mm256_unpacklo_epi32(w[2], w[3]), t3 = _mm256_unpackhi_epi32(w[2], w[3]);
-    const __m256i p[4] = {
-        _mm256_permutevar8x32_epi32(_mm256_unpacklo_epi64(t0, t2), nat),
-        _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi64(t0, t2), nat),
-        _mm256_permutevar8x32_epi32(_mm256_unpacklo_epi64(t1, t3), nat),
-        _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi64(t1, t3), nat)};
-    for (int k = 0; k < K; ++k) {
-      __m256i acc = bias[k];
-      for (int j = 0; j < 4; ++j) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p[j], cp[k][j]));
-      __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), inv[k]));
-      if (k == 0 && !plan.is_signed) {
-        q = _mm256_min_epi32(_mm256_max_epi32(q, zero), u8max);
-      } else {
-        q = _mm256_min_epi32(_mm256_max_epi32(q, s8min), s8max);
-        q = _mm256_xor_si256(_mm256_slli_epi32(q, 1), _mm256_srai_epi32(q, 31));
+  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
+  const __m256i s8min = _mm256_set1_epi16(-128), s8max = _mm256_set1_epi16(127);
+  for (size_t g = 0; g < G; ++g) {
+    const uint8_t* r[8];
+    for (int n = 0; n < 8; ++n) r[n] = src + (perm ? perm[8 * g + n] : 8 * g + n) * npix;
+    uint8_t* out = sym + g * npix;
+    for (size_t p0 = 0; p0 < npix; p0 += 16) {
+      const size_t rem = npix - p0 < 16 ? npix - p0 : 16;
+      __m256i x[8];
+      for (int n = 0; n < 8; ++n) {
+        alignas(16) uint8_t t[16] = {0};
+        const uint8_t* from = r[n] + p0;
+        if (rem < 16) {
+          std::memcpy(t, from, rem);
+          from = t;
+        }
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+        x[n] = plan.is_signed ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b);
       }
-      const __m256i w16 = _mm256_packus_epi32(q, q);
-      const __m256i b8 = _mm256_packus_epi16(w16, w16);
-      const __m128i r =
-          _mm_unpacklo_epi32(_mm256_castsi256_si128(b8), _mm256_extracti128_si256(b8, 1));
-      uint64_t v = static_cast<uint64_t>(_mm_cvtsi128_si64(r));
-      Store8(sym + k * F + f0, v, rem);
+      __m256i pl[4], ph[4];
+      for (int j = 0; j < 4; ++j) {
+        pl[j] = _mm256_unpacklo_epi16(x[2 * j], x[2 * j + 1]);
+        ph[j] = _mm256_unpackhi_epi16(x[2 * j], x[2 * j + 1]);
+      }
+      for (int k = 0; k < K; ++k) {
+        __m256i al = _mm256_madd_epi16(pl[0], cp[k][0]), ah = _mm256_madd_epi16(ph[0], cp[k][0]);
+        for (int j = 1; j < 4; ++j) {
+          al = _mm256_add_epi32(al, _mm256_madd_epi16(pl[j], cp[k][j]));
+          ah = _mm256_add_epi32(ah, _mm256_madd_epi16(ph[j], cp[k][j]));
+        }
+        const __m256i ql = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(al), inv[k]));
+        const __m256i qh = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(ah), inv[k]));
+        __m256i w = _mm256_packs_epi32(ql, qh);  // pixel order
+        if (k == 0 && !plan.is_signed) {
+          w = _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
+        } else {
+          w = _mm256_min_epi16(_mm256_max_epi16(w, s8min), s8max);
+          w = _mm256_and_si256(_mm256_xor_si256(_mm256_slli_epi16(w, 1), _mm256_srai_epi16(w, 15)),
+                               u8max);
+        }
+        const __m256i b8 = _mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08);
+        const __m128i v = _mm256_castsi256_si128(b8);
+        if (rem == 16) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k * F + p0), v);
+        } else {
+          alignas(16) uint8_t t[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
+          std::memcpy(out + k * F + p0, t, rem);
+        }
+      }
     }
   }
 }

@@ -710,32 +710,6 @@ inline int32_t PairOf(int16_t a, int16_t b) {
                               (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
 }
 
-struct FwdIdx {
-  alignas(64) uint8_t idx[4][64];
-  alignas(64) uint8_t reorder[64];  // packs order [lane][k][4 groups] -> [k][16 groups]
-  FwdIdx() {
-    for (int t = 0; t < 4; ++t)
-      for (int f = 0; f < 16; ++f) reorder[16 * t + f] = static_cast<uint8_t>(16 * (f / 4) + 4 * t + f % 4);
-    for (int j = 0; j < 4; ++j)
-      for (int f = 0; f < 16; ++f) {
-        idx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + 2 * j);
-        idx[j][4 * f + 1] = 0;
-        idx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + 2 * j + 1);
-        idx[j][4 * f + 3] = 0;
-      }
-    // Butterfly pairs (x0, x1), (x2, x3), (x7, x6), (x5, x4).
-    const int pr[4][2] = {{0, 1}, {2, 3}, {7, 6}, {5, 4}};
-    for (int j = 0; j < 4; ++j)
-      for (int f = 0; f < 16; ++f) {
-        bidx[j][4 * f + 0] = static_cast<uint8_t>(8 * f + pr[j][0]);
-        bidx[j][4 * f + 1] = 0;
-        bidx[j][4 * f + 2] = static_cast<uint8_t>(8 * f + pr[j][1]);
-        bidx[j][4 * f + 3] = 0;
-      }
-  }
-  alignas(64) uint8_t bidx[4][64];
-};
-
 // Cf[k][7-n] = (-1)^k Cf[k][n] (exact integers), so even rows need only
 // x[n] + x[7-n] and odd rows x[n] - x[7-n]: half the multiply-adds, the
 // same int32 sums. Checked on the table rather than assumed.
@@ -746,87 +720,89 @@ bool DctSymmetric8(const int16_t* c, int K) {
   return true;
 }
 
-// K as a template parameter: the frequency loops unroll and the
-// coefficient vectors stay in registers.
+// The forward transform on channel planes, 32 pixels of one group per
+// step (K as a template parameter: the frequency loops unroll and the
+// coefficient pairs stay in registers). The group's 8 rows are widened to
+// int16 (vpmovzxbw / vpmovsxbw); the butterfly x[n] +- x[7-n] and
+// vpunpck{l,h}wd give int16 pairs (two vectors of 16 pixels each, pixels
+// 0-3, 8-11, ... and 4-7, 12-15, ...), vpdpwssd accumulates against the
+// table (exact int32), the quantiser is the same IEEE float multiply + RNE
+// convert as the scalar code, and vpackssdw puts the pixels back in order
+// (exact: |q| < 4096). vpmovswb / vpmovuswb saturate (= the clamps of
+// FORMAT.md §6.2); 32 symbols per plane are stored at their stream place,
+// so no reorder pass follows.
 template <int K, bool SG>
-void DctForwardK(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
-  static const FwdIdx fidx;
-  const size_t F = npix * plan.G;
-  __m512i cp[8][4], bias[8];
-  __m512 inv[8];
+void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
+                uint8_t* sym) {
+  const size_t G = plan.G, F = npix * G;
+  // Pair coefficients: row k takes (c0, c1), (c2, c3) on (s0, s1), (s2, s3)
+  // (even k) or on (d0, d1), (d2, d3) (odd k).
+  int32_t cp[8][2];
+  float inv[8];
   for (int k = 0; k < K; ++k) {
     const int16_t* c = plan.coef + k * 8;
-    int sum = 0;
-    for (int j = 0; j < 4; ++j) {
-      cp[k][j] = _mm512_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
-      sum += c[2 * j] + c[2 * j + 1];
-    }
-    bias[k] = _mm512_set1_epi32(SG ? -128 * sum : 0);
-    inv[k] = _mm512_set1_ps(plan.inv[k]);
+    for (int j = 0; j < 2; ++j) cp[k][j] = PairOf(c[2 * j], c[2 * j + 1]);
+    inv[k] = plan.inv[k];
   }
-  const bool bfly = DctSymmetric8(plan.coef, K);
-  __m512i idx[4], cb[8][2];
-  for (int j = 0; j < 4; ++j) idx[j] = _mm512_load_si512(bfly ? fidx.bidx[j] : fidx.idx[j]);
-  for (int k = 0; k < K; ++k)
-    for (int j = 0; j < 2; ++j) cb[k][j] = cp[k][j];
-  const __mmask64 pairs = 0x5555555555555555ull;
-  const __m512i reorder = _mm512_load_si512(fidx.reorder);
-  const __m512i flip = _mm512_set1_epi8(SG ? static_cast<char>(0x80) : 0);
-  // 16 groups (a: 0..7, b: 8..15, 8 bytes each) -> symbols f0.. of the K planes.
-  auto step = [&](__m512i a, __m512i b, size_t f0, size_t rem) {
-    a = _mm512_xor_si512(a, flip);
-    b = _mm512_xor_si512(b, flip);
-    __m512i xp[4];
-    for (int j = 0; j < 4; ++j) xp[j] = _mm512_maskz_permutex2var_epi8(pairs, a, idx[j], b);
-    __m512i sd[2][2];  // [even/odd row][pair]: x[n] + x[7-n] / x[n] - x[7-n]
-    if (bfly) {
-      for (int j = 0; j < 2; ++j) {
-        sd[0][j] = _mm512_add_epi16(xp[j], xp[2 + j]);
-        sd[1][j] = _mm512_sub_epi16(xp[j], xp[2 + j]);
+  auto row = [&](size_t g, int n) { return src + (perm ? perm[8 * g + n] : 8 * g + n) * npix; };
+  // 32 lanes per step: 32 pixels of one group, or, for tiles of 8 or 16
+  // pixels (C = 2048, 1024), all pixels of 4 or 2 groups, whose symbols
+  // are also consecutive in the stream (g*npix + p).
+  const size_t gps = npix == 8 || npix == 16 ? 32 / npix : 1;
+  for (size_t g = 0; g < G;) {
+    const bool multi = gps > 1 && g + gps <= G;  // else one group (the last < gps)
+    uint8_t* out = sym + g * npix;
+    for (size_t p0 = 0; p0 < (multi ? 1 : npix); p0 += 32) {
+      const __mmask32 m = multi || npix - p0 >= 32 ? ~__mmask32{0}
+                                                   : static_cast<__mmask32>(Prefix(npix - p0));
+      __m512i x[8];
+      for (int n = 0; n < 8; ++n) {
+        __m256i b;
+        if (!multi) {
+          b = _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
+        } else if (gps == 2) {
+          b = _mm256_inserti128_si256(
+              _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g, n)))),
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g + 1, n))), 1);
+        } else {
+          uint64_t q[4];
+          for (int i = 0; i < 4; ++i) std::memcpy(&q[i], row(g + i, n), 8);
+          b = _mm256_set_epi64x(static_cast<long long>(q[3]), static_cast<long long>(q[2]),
+                                static_cast<long long>(q[1]), static_cast<long long>(q[0]));
+        }
+        x[n] = SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
+      }
+      __m512i pl[4], ph[4];  // int16 pairs (s0, s1), (s2, s3), (d0, d1), (d2, d3)
+      __m512i sd[8];         // s0..s3, d0..d3
+      for (int n = 0; n < 4; ++n) {
+        sd[n] = _mm512_add_epi16(x[n], x[7 - n]);
+        sd[4 + n] = _mm512_sub_epi16(x[n], x[7 - n]);
+      }
+      for (int j = 0; j < 4; ++j) {
+        pl[j] = _mm512_unpacklo_epi16(sd[2 * j], sd[2 * j + 1]);
+        ph[j] = _mm512_unpackhi_epi16(sd[2 * j], sd[2 * j + 1]);
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < K; ++k) {
+        const int o = (k & 1) ? 2 : 0;  // pairs of s (even k) or d (odd k)
+        const __m512i c0 = _mm512_set1_epi32(cp[k][0]), c1 = _mm512_set1_epi32(cp[k][1]);
+        const __m512 iv = _mm512_set1_ps(inv[k]);
+        const __m512i al = _mm512_dpwssd_epi32(_mm512_madd_epi16(pl[o], c0), pl[o + 1], c1);
+        const __m512i ah = _mm512_dpwssd_epi32(_mm512_madd_epi16(ph[o], c0), ph[o + 1], c1);
+        const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(al), iv));
+        const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(ah), iv));
+        const __m512i w = _mm512_packs_epi32(ql, qh);  // pixel order
+        __m256i b;
+        if (!SG && k == 0) {  // DC of an unsigned map: clamp 0..255, no zigzag
+          b = _mm512_cvtusepi16_epi8(_mm512_max_epi16(w, _mm512_setzero_si512()));
+        } else {
+          b = _mm512_cvtsepi16_epi8(w);
+          b = _mm256_xor_si256(_mm256_add_epi8(b, b), _mm256_movm_epi8(_mm256_movepi8_mask(b)));
+        }
+        _mm256_mask_storeu_epi8(out + k * F + p0, m, b);
       }
     }
-    auto quant = [&](int k) {
-      __m512i acc = bias[k];
-      if (bfly) {
-        for (int j = 0; j < 2; ++j) acc = _mm512_dpwssd_epi32(acc, sd[k & 1][j], cb[k][j]);
-      } else {
-        for (int j = 0; j < 4; ++j) acc = _mm512_dpwssd_epi32(acc, xp[j], cp[k][j]);
-      }
-      return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), inv[k]));
-    };
-    const __mmask16 tm = static_cast<__mmask16>(Prefix(rem));
-    constexpr int kFirst = SG ? 0 : 1;
-    if (!SG) {  // DC of an unsigned map: clamp 0..255, no zigzag
-      const __m128i s = _mm512_cvtusepi32_epi8(_mm512_max_epi32(quant(0), _mm512_setzero_si512()));
-      _mm_mask_storeu_epi8(sym + f0, tm, s);
-    }
-    // Four frequencies at a time: saturating packs (= clamp to int8), one
-    // zigzag over 64 bytes, vpermb to [k][group], 16 bytes per plane.
-    #pragma GCC unroll 2
-    for (int k0 = kFirst; k0 < K; k0 += 4) {
-      __m512i q[4];
-      for (int t = 0; t < 4; ++t) q[t] = k0 + t < K ? quant(k0 + t) : _mm512_setzero_si512();
-      const __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
-                                           _mm512_packs_epi32(q[2], q[3]));
-      const __m512i r = _mm512_permutexvar_epi8(reorder, ZigZag64(b));
-      for (int t = 0; t < 4 && k0 + t < K; ++t) {
-        const __m128i s = t == 0 ? _mm512_castsi512_si128(r)
-                        : t == 1 ? _mm512_extracti32x4_epi32(r, 1)
-                        : t == 2 ? _mm512_extracti32x4_epi32(r, 2)
-                                 : _mm512_extracti32x4_epi32(r, 3);
-        _mm_mask_storeu_epi8(sym + (k0 + t) * F + f0, tm, s);
-      }
-    }
-  };
-  for (size_t f0 = 0; f0 < F; f0 += 16) {
-    const size_t rem = F - f0 < 16 ? F - f0 : 16;
-    const uint8_t* x = src + 8 * f0;
-    if (rem == 16) {
-      step(_mm512_loadu_si512(x), _mm512_loadu_si512(x + 64), f0, rem);
-    } else {
-      step(_mm512_maskz_loadu_epi8(Prefix(8 * rem), x),
-           _mm512_maskz_loadu_epi8(Prefix(rem > 8 ? 8 * rem - 64 : 0), x + 64), f0, rem);
-    }
+    g += multi ? gps : 1;
   }
 }
 
@@ -842,22 +818,30 @@ void Lut256(const uint8_t* table, const uint8_t* src, size_t n, uint8_t* dst) {
   }
 }
 
-void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, uint8_t* sym) {
+void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
+                uint8_t* sym) {
   if (plan.L == 1) {
-    Lut256(plan.lut_fwd, src, npix * plan.G, sym);
+    if (!perm) {  // rows in coded order: one lookup over the tile
+      Lut256(plan.lut_fwd, src, npix * plan.G, sym);
+    } else {
+      for (size_t g = 0; g < static_cast<size_t>(plan.G); ++g)
+        Lut256(plan.lut_fwd, src + perm[g] * npix, npix, sym + g * npix);
+    }
     return;
   }
-  if (plan.L != 8) {
-    kScalarKernels.dct_forward(plan, src, npix, sym);
+  // (The butterfly needs the table's symmetry, which holds for the
+  // normative table; checked rather than assumed.)
+  if (plan.L != 8 || !DctSymmetric8(plan.coef, plan.K)) {
+    kScalarKernels.dct_forward(plan, src, npix, perm, sym);
     return;
   }
-  using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
+  using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
   static constexpr Fn kByK[2][8] = {
-      {DctForwardK<1, false>, DctForwardK<2, false>, DctForwardK<3, false>, DctForwardK<4, false>,
-       DctForwardK<5, false>, DctForwardK<6, false>, DctForwardK<7, false>, DctForwardK<8, false>},
-      {DctForwardK<1, true>, DctForwardK<2, true>, DctForwardK<3, true>, DctForwardK<4, true>,
-       DctForwardK<5, true>, DctForwardK<6, true>, DctForwardK<7, true>, DctForwardK<8, true>}};
-  kByK[plan.is_signed][plan.K - 1](plan, src, npix, sym);
+      {DctPlanesK<1, false>, DctPlanesK<2, false>, DctPlanesK<3, false>, DctPlanesK<4, false>,
+       DctPlanesK<5, false>, DctPlanesK<6, false>, DctPlanesK<7, false>, DctPlanesK<8, false>},
+      {DctPlanesK<1, true>, DctPlanesK<2, true>, DctPlanesK<3, true>, DctPlanesK<4, true>,
+       DctPlanesK<5, true>, DctPlanesK<6, true>, DctPlanesK<7, true>, DctPlanesK<8, true>}};
+  kByK[plan.is_signed][plan.K - 1](plan, src, npix, perm, sym);
 }
 
 struct InvIdx {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
+#include <random>
 #include <string>
 
 #include "kernels/codec/codec.h"
@@ -286,6 +288,54 @@ TEST(Codec, DctRoundTripAccuracy) {
              L, sg, max_err, sum / src.size());
       EXPECT_LE(max_err, 1);
       EXPECT_LT(sum / src.size(), 0.15);
+    }
+  }
+}
+
+// The permutation (FORMAT.md §3) chooses the coded channels: a stream with
+// perm P has the index and payload of the map with channel j = input
+// channel P[j] coded without one, and decodes to that map's output put
+// back in input order. Checked in every variant, partial tiles, and with
+// fallback off (the lossless candidate would see the unpermuted channels).
+TEST(Codec, PermutationEqualsThePermutedMap) {
+  std::mt19937 rng(31);
+  for (int L : {1, 8, 16}) {
+    for (bool sg : {false, true}) {
+      const uint32_t C = 32;
+      MapDesc d{1, 5, 7, C, sg};
+      const size_t P = 5 * 7;
+      auto src = MakeMap(P * C, 0.4, sg, 21 + L, 6);
+      std::vector<uint16_t> perm(C);
+      std::iota(perm.begin(), perm.end(), uint16_t{0});
+      std::shuffle(perm.begin(), perm.end(), rng);
+      std::vector<uint8_t> permuted(src.size());
+      for (size_t p = 0; p < P; ++p)
+        for (size_t j = 0; j < C; ++j) permuted[p * C + j] = src[p * C + perm[j]];
+      EncodeParams p;
+      p.dct.L = uint8_t(L);
+      p.dct.K = uint8_t(L == 1 ? 1 : L - 2);
+      p.dct.steps.assign(p.dct.K, 1);
+      p.dct.steps[0] = 2;
+      p.dct.fallback = false;
+      p.tile_pixels = 3;
+      EncodeParams pp = p;
+      pp.dct.perm = perm;
+      for (const Variant* v : Supported()) {
+        SCOPED_TRACE(std::string(v->name) + " L=" + std::to_string(L) + " sg=" + std::to_string(sg));
+        const auto a = EncodeOrDie(*v, src, d, pp);
+        const auto b = EncodeOrDie(*v, permuted, d, p);
+        ASSERT_FALSE(a.empty());
+        ASSERT_FALSE(b.empty());
+        const size_t meta_b = 32 + p.dct.K;  // header + steps; a adds 2C perm bytes
+        ASSERT_EQ(a.size(), b.size() + 2 * C);
+        EXPECT_TRUE(std::equal(b.begin() + meta_b, b.end(), a.begin() + meta_b + 2 * C));
+        std::vector<uint8_t> out_a(src.size()), out_b(src.size());
+        ASSERT_EQ(v->decode(a.data(), a.size(), out_a.data(), out_a.size(), nullptr), Error::kOk);
+        ASSERT_EQ(v->decode(b.data(), b.size(), out_b.data(), out_b.size(), nullptr), Error::kOk);
+        for (size_t q = 0; q < P; ++q)
+          for (size_t j = 0; j < C; ++j)
+            ASSERT_EQ(out_a[q * C + perm[j]], out_b[q * C + j]) << "pixel " << q << " coded channel " << j;
+      }
     }
   }
 }

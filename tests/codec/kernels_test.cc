@@ -4,6 +4,8 @@
 // masked blocks (§5.4).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -219,13 +221,23 @@ TEST(Kernels, DctMatchesScalarIncludingClamps) {
           for (int i = 0; i < K; ++i) steps[i] = uint16_t(1 + rng() % (i % 3 == 0 ? 255 : 4));
           DctPlan plan;
           MakeDctPlan(L, K, steps, sg, G * L, &plan);
+          // Channel planes (row ch = channel ch of the npix pixels), with
+          // and without a permutation of the rows.
           std::vector<uint8_t> x(npix * G * L);
           for (auto& v : x) v = uint8_t(rng() % 4 == 0 ? (rng() & 1 ? 255 : 128) : rng());
+          std::vector<uint16_t> perm(G * L);
+          std::iota(perm.begin(), perm.end(), uint16_t{0});
+          std::shuffle(perm.begin(), perm.end(), rng);
           const size_t sn = npix * G * K;
-          std::vector<uint8_t> s1(sn), s2(sn);
-          kScalarKernels.dct_forward(plan, x.data(), npix, s1.data());
-          k->dct_forward(plan, x.data(), npix, s2.data());
-          ASSERT_EQ(s1, s2) << name << " L=" << L << " K=" << K;
+          for (const uint16_t* pm : {static_cast<const uint16_t*>(nullptr), static_cast<const uint16_t*>(perm.data())}) {
+            std::vector<uint8_t> s1(sn), s2(sn + 1, 0xEE);
+            kScalarKernels.dct_forward(plan, x.data(), npix, pm, s1.data());
+            k->dct_forward(plan, x.data(), npix, pm, s2.data());
+            ASSERT_EQ(s2.back(), 0xEE);
+            s2.pop_back();
+            ASSERT_EQ(s1, s2) << name << " L=" << L << " K=" << K << " perm=" << (pm != nullptr);
+          }
+          std::vector<uint8_t> s1(sn);
           // Arbitrary symbols too (streams not from the encoder).
           for (auto& v : s1) v = uint8_t(rng());
           std::vector<uint8_t> y1(x.size()), y2(x.size() + 1, 0xEE);

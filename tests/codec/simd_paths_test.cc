@@ -119,8 +119,9 @@ TEST(SimdPaths, DctButterflyAndClampThresholds) {
   for (auto& [name, k] : SimdKernels()) {
     for (int K = 1; K <= 8; ++K) {
       for (bool sg : {false, true}) {
-        for (int G : {1, 2, 8}) {
-          for (size_t npix : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{33}, size_t{64}}) {
+        for (int G : {1, 2, 5, 8}) {
+          for (size_t npix : {size_t{1}, size_t{8}, size_t{15}, size_t{16}, size_t{17}, size_t{33},
+                              size_t{64}}) {
             uint16_t steps[8];
             for (int i = 0; i < K; ++i) steps[i] = step_set[rng() % 10];
             DctPlan plan;
@@ -131,9 +132,16 @@ TEST(SimdPaths, DctButterflyAndClampThresholds) {
             for (auto& v : x) v = rng() % 3 == 0 ? extreme[rng() % 6] : uint8_t(rng());
             const size_t sn = npix * G * K;
             std::vector<uint8_t> s1(sn), s2(sn);
-            kScalarKernels.dct_forward(plan, x.data(), npix, s1.data());
-            k->dct_forward(plan, x.data(), npix, s2.data());
-            ASSERT_EQ(s1, s2);
+            // Forward on channel planes, rows in order and reversed (the
+            // 8- and 16-pixel tiles take 4 or 2 groups per step).
+            std::vector<uint16_t> rev(8 * G);
+            for (int j = 0; j < 8 * G; ++j) rev[j] = uint16_t(8 * G - 1 - j);
+            for (const uint16_t* pm : {static_cast<const uint16_t*>(nullptr),
+                                       static_cast<const uint16_t*>(rev.data())}) {
+              kScalarKernels.dct_forward(plan, x.data(), npix, pm, s1.data());
+              k->dct_forward(plan, x.data(), npix, pm, s2.data());
+              ASSERT_EQ(s1, s2) << "perm=" << (pm != nullptr);
+            }
             for (auto& v : s1) v = rng() % 2 ? extreme[rng() % 6] : uint8_t(rng());
             std::vector<uint8_t> y1(x.size()), y2(x.size());
             kScalarKernels.dct_inverse(plan, s1.data(), npix, y1.data());
