@@ -315,10 +315,17 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
       if (lo.perm_bytes == nullptr) {
         k.dct_inverse(plan, sym, npix, dst);
       } else {
+        // Coded channel j goes to input channel perm[j] (§3): as channel
+        // planes that is a row copy, between two transposes (sym and
+        // planes are free again here).
         k.dct_inverse(plan, sym, npix, tmp);
-        for (size_t j = 0; j < C; ++j) {
-          const size_t pj = Get16(lo.perm_bytes + 2 * j);
-          for (size_t p = 0; p < npix; ++p) dst[p * C + pj] = tmp[p * C + j];
+        if (npix == 1) {
+          for (size_t j = 0; j < C; ++j) dst[Get16(lo.perm_bytes + 2 * j)] = tmp[j];
+        } else {
+          k.transpose(tmp, npix, C, planes);
+          for (size_t j = 0; j < C; ++j)
+            std::memcpy(sym + Get16(lo.perm_bytes + 2 * j) * npix, planes + j * npix, npix);
+          k.transpose(sym, C, npix, dst);
         }
       }
       return Error::kOk;

@@ -295,8 +295,9 @@ TEST(Codec, DctRoundTripAccuracy) {
 // The permutation (FORMAT.md §3) chooses the coded channels: a stream with
 // perm P has the index and payload of the map with channel j = input
 // channel P[j] coded without one, and decodes to that map's output put
-// back in input order. Checked in every variant, partial tiles, and with
-// fallback off (the lossless candidate would see the unpermuted channels).
+// back in input order. Checked in every variant, one-pixel and partial
+// tiles, with fallback off (the lossless candidate would see the unpermuted
+// channels).
 TEST(Codec, PermutationEqualsThePermutedMap) {
   std::mt19937 rng(31);
   for (int L : {1, 8, 16}) {
@@ -317,11 +318,13 @@ TEST(Codec, PermutationEqualsThePermutedMap) {
       p.dct.steps.assign(p.dct.K, 1);
       p.dct.steps[0] = 2;
       p.dct.fallback = false;
-      p.tile_pixels = 3;
-      EncodeParams pp = p;
-      pp.dct.perm = perm;
+      for (uint32_t tile : {1u, 3u})
       for (const Variant* v : Supported()) {
-        SCOPED_TRACE(std::string(v->name) + " L=" + std::to_string(L) + " sg=" + std::to_string(sg));
+        p.tile_pixels = tile;
+        EncodeParams pp = p;
+        pp.dct.perm = perm;
+        SCOPED_TRACE(std::string(v->name) + " L=" + std::to_string(L) + " sg=" + std::to_string(sg) +
+                     " tile=" + std::to_string(tile));
         const auto a = EncodeOrDie(*v, src, d, pp);
         const auto b = EncodeOrDie(*v, permuted, d, p);
         ASSERT_FALSE(a.empty());
