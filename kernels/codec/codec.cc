@@ -319,14 +319,10 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
         // planes that is a row copy, between two transposes (sym and
         // planes are free again here).
         k.dct_inverse(plan, sym, npix, tmp);
-        if (npix == 1) {
-          for (size_t j = 0; j < C; ++j) dst[Get16(lo.perm_bytes + 2 * j)] = tmp[j];
-        } else {
-          k.transpose(tmp, npix, C, planes);
-          for (size_t j = 0; j < C; ++j)
-            std::memcpy(sym + Get16(lo.perm_bytes + 2 * j) * npix, planes + j * npix, npix);
-          k.transpose(sym, C, npix, dst);
-        }
+        k.transpose(tmp, npix, C, planes);
+        for (size_t j = 0; j < C; ++j)
+          std::memcpy(sym + Get16(lo.perm_bytes + 2 * j) * npix, planes + j * npix, npix);
+        k.transpose(sym, C, npix, dst);
       }
       return Error::kOk;
     }

@@ -6,9 +6,10 @@
 //    mask "low w bits of every byte" (8 values of w bits = w bytes). Every
 //    load/store is bounded: partial chunks go through memcpy.
 //  * count_zeros / zigzag: AVX2 compares.
-//  * DCT (L = 8): 8 groups per step, vpmaddwd on int16 (x[2j], x[2j+1])
-//    pairs built by a 4x4 dword transpose; same binary32 quantiser; other L
-//    use the reference code compiled with -mavx2.
+//  * DCT (L = 8), vpmaddwd on int16 pairs, same binary32 quantiser:
+//    forward on channel planes, 16 pixels of one group per step (pairs of
+//    rows by vpunpck{l,h}wd); inverse 8 groups per step (pairs of
+//    frequencies); other L use the reference code compiled with -mavx2.
 // pdep/pext are fast on Intel (3-cycle) but microcoded on AMD before Zen 3.
 #include <immintrin.h>
 

@@ -16,11 +16,12 @@
 //    bits; per qword of the compacted bytes one pext packs a piece of the
 //    value stream, and a register bit writer appends the pieces with
 //    whole-qword stores (zeros of masked blocks cost no writer step).
-//  * DCT (L = 8): 16 groups per step; vpermt2b builds int16 pairs (for the
-//    even/odd butterfly: x[n] +- x[7-n]), vpdpwssd accumulates against the
-//    int16 table (exact int32), the quantiser is the same IEEE float
-//    multiply + RNE convert as the scalar code, vpmovsdb/vpmovusdb saturate
-//    (= the clamps of FORMAT.md §6.2).
+//  * DCT (L = 8), even/odd butterfly (x[n] +- x[7-n]), vpdpwssd against
+//    the int16 table (exact int32): the forward reads channel planes, 32
+//    pixels of one group per step, and writes the stream order; the same
+//    IEEE float multiply + RNE convert as the scalar code, saturating
+//    narrowing (= the clamps of FORMAT.md §6.2). The inverse takes 32
+//    groups per step.
 // GCC 12's AVX-512 headers build some results from a self-initialised
 // "undefined" vector (`__m512i __Y = __Y;`), which -Wuninitialized reports
 // at every inlined use under some option sets (RelWithDebInfo + sanitizers);
@@ -217,8 +218,12 @@ struct CompactWriter {
     cur &= ~uint64_t{0} >> (63 - pos % 64) >> 1;
   }
 
-  inline void Add16(const uint8_t* s, __m256i codes, __m256i sel) {
+  // 16 full blocks at s: their codes and non-zero masks (u16 lanes).
+  inline void Add16(const uint8_t* s, __m256i codes, __m256i nz) {
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
+    // masked: its non-zeros; dense: all; zero block (no non-zero): none.
+    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, nz);
     const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
     const __m256i ones16 = _mm256_set1_epi16(1);
     const __m512i wmask =
@@ -291,7 +296,6 @@ struct CompactWriter {
     S -= last ? S : 8 * nq;
     groups = 0;
   }
-
 };
 
 // Encoder values of whole groups of 16 full blocks (PackEncodeT's hook).
@@ -303,11 +307,8 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
-    // masked: its non-zeros; dense: all; zero block (mask 0): none.
-    const __m256i sel = _mm256_mask_loadu_epi16(_mm256_set1_epi16(-1), km | kz, mask + 16 * g);
-    vw.Add16(sym + 256 * g, codes, sel);
+    vw.Add16(sym + 256 * g, codes,
+             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)));
   }
   vw.Flush(true);
   *pos = vw.b;
@@ -359,10 +360,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
-    // masked: its non-zeros; dense: all; zero block (mask 0): none.
-    const __mmask16 kz = _mm256_cmpeq_epu16_mask(st.code, _mm256_setzero_si256());
-    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, st.mask);
-    vw.Add16(s, st.code, sel);
+    vw.Add16(s, st.code, st.mask);
   }
   vw.Flush(true);
   const size_t vpos = vw.b;
@@ -720,10 +718,11 @@ bool DctSymmetric8(const int16_t* c, int K) {
   return true;
 }
 
-// The forward transform on channel planes, 32 pixels of one group per
-// step, or all pixels of 4 or 2 groups for tiles of 8 or 16 pixels
-// (consecutive in the stream too) (K as a template parameter: the frequency loops unroll and the
-// coefficient pairs stay in registers). The group's 8 rows are widened to
+// The forward transform on channel planes: 32 pixels of one group per
+// step, or all pixels of 4 or 2 groups for tiles of 8 or 16 pixels (their
+// symbols are consecutive in the stream too). K is a template parameter:
+// the frequency loops unroll and the coefficient pairs stay in registers.
+// The group's 8 rows are widened to
 // int16 (vpmovzxbw / vpmovsxbw); the butterfly x[n] +- x[7-n] and
 // vpunpck{l,h}wd give int16 pairs (two vectors of 16 pixels each, pixels
 // 0-3, 8-11, ... and 4-7, 12-15, ...), vpdpwssd accumulates against the
