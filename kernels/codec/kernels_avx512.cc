@@ -205,8 +205,8 @@ struct CompactWriter {
   // bytes kept from the last flush, 512 bytes of slack for the length loads.
   alignas(64) uint8_t cs[256 * kChunk + 8 + 576];
   alignas(64) uint8_t cw[256 * kChunk + 8 + 576];
-  size_t S = 0;       // compacted bytes held
-  size_t groups = 0;  // since the last flush
+  // (The count of compacted bytes held, S, is the callers' local: kept
+  // in a register, where a member would live in memory.)
   uint8_t* p;         // value stream
   size_t b;           // its bit position
   uint64_t cur;       // the bits of the qword at p + 8 * (b / 64) below b
@@ -219,7 +219,9 @@ struct CompactWriter {
   }
 
   // 16 full blocks at s: their codes and non-zero masks (u16 lanes).
-  inline void Add16(const uint8_t* s, __m256i codes, __m256i nz) {
+  // S compacted bytes are held; returns the new count. The caller flushes
+  // every kChunk groups.
+  inline size_t Add16(const uint8_t* s, __m256i codes, __m256i nz, size_t S) {
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
     // masked: its non-zeros; dense: all; zero block (no non-zero): none.
@@ -237,12 +239,12 @@ struct CompactWriter {
       const __m512i idx = _mm512_add_epi8(_mm512_set1_epi8(static_cast<char>(8 * z)),
                                           _mm512_load_si512(kSpread.v));
       const __m512i wm = _mm512_permutexvar_epi8(idx, wmask);
-      _mm512_storeu_si512(cs + s0, _mm512_maskz_compress_epi8(selq[z], x));
-      _mm512_storeu_si512(cw + s0, _mm512_maskz_compress_epi8(selq[z], wm));
+      const __mmask64 k = selq[z];
+      _mm512_storeu_si512(cs + s0, _mm512_maskz_compress_epi8(k, x));
+      _mm512_storeu_si512(cw + s0, _mm512_maskz_compress_epi8(k, wm));
       s0 += static_cast<size_t>(__builtin_popcountll(selq[z]));
     }
-    S = s0;
-    if (++groups == kChunk) Flush(false);
+    return s0;
   }
 
   // Appends the pieces of the whole qwords of compacted bytes (all of them,
@@ -254,7 +256,8 @@ struct CompactWriter {
   // when the end crosses a qword. Every store is a whole qword at a
   // multiple of 8 bytes from p, at most 16 bytes past the new end; the bits
   // above the end in its qword are zero.
-  inline void Flush(bool last) {
+  // Returns the number of compacted bytes kept (0 when last).
+  inline size_t Flush(bool last, size_t S) {
     size_t nq = S / 8;
     if (last) {
       const uint64_t zero = 0;
@@ -323,8 +326,7 @@ struct CompactWriter {
     // The < 8 bytes left (and some scratch after them) to the front.
     std::memcpy(cs, cs + 8 * nq, 8);
     std::memcpy(cw, cw + 8 * nq, 8);
-    S -= last ? S : 8 * nq;
-    groups = 0;
+    return last ? 0 : S - 8 * nq;
   }
 };
 
@@ -334,13 +336,15 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
   const size_t groups = nfull / 16;
   if (groups == 0) return 0;
   CompactWriter vw(p, *pos);
+  size_t S = 0;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
-    vw.Add16(sym + 256 * g, codes,
-             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)));
+    S = vw.Add16(sym + 256 * g, codes,
+                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)), S);
+    if (g % CompactWriter::kChunk == CompactWriter::kChunk - 1) S = vw.Flush(false, S);
   }
-  vw.Flush(true);
+  vw.Flush(true, S);
   *pos = vw.b;
   return 16 * groups;
 }
@@ -371,6 +375,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   size_t nm = 0;
   vals[0] = 0;
   CompactWriter vw(vals, 0);
+  size_t S = 0;
   alignas(64) uint8_t pad[256];
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* s = sym + 256 * g;
@@ -390,9 +395,10 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
-    vw.Add16(s, st.code, st.mask);
+    S = vw.Add16(s, st.code, st.mask, S);
+    if (g % CompactWriter::kChunk == CompactWriter::kChunk - 1) S = vw.Flush(false, S);
   }
-  vw.Flush(true);
+  vw.Flush(true, S);
   const size_t vpos = vw.b;
   const size_t vbytes = (vpos + 7) / 8;
   std::memcpy(dst, codes, head);
