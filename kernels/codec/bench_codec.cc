@@ -4,7 +4,7 @@
 //   dctcm-bench-codec [--maps DIR] [--sparsity S[,S...]] [--variant V]
 //                     [--mode M[,M...]] [--json FILE] [--seconds T]
 //                     [--dct-L L] [--dct-K K] [--dct-step S] [--dct-perm]
-//                     [--kernels]
+//                     [--tuning CALIBRATION] [--kernels]
 //
 // Synthetic maps: ResNet-50 shapes, zeros with probability S, other values
 // 1 + exponential(mean 7) (post-ReLU activation codes, mean ~8).
@@ -12,6 +12,10 @@
 // --dct-perm: dctcm maps carry a channel permutation (a fixed shuffle per
 // map, seed 1), as the tuner's permuted maps do (FORMAT.md §3).
 // Each figure is the median of 5 timed batches of about T/5 seconds each.
+// --tuning FILE: one more mode, "tuned": each map coded with the
+// parameters `dctcm tune` stored for it in the calibration FILE (by map
+// name: DIR/NAME.dmap is op output NAME), i.e. DCT-CM as the engine's pool
+// runs it (engine/pool.h CodecConfig::ParamsFor).
 // --kernels: instead, the per-kernel breakdown (GB/s of tile bytes, each
 // kernel timed alone on every default-size tile of every map, in cache,
 // best of 15 runs): plane transpose, block stats, packed encode/decode,
@@ -23,6 +27,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -32,6 +39,8 @@
 #include "kernels/codec/codec.h"
 #include "kernels/codec/codec_internal.h"
 #include "kernels/codec/dmap.h"
+#include "engine/pool.h"
+#include "weights/calibration.h"
 
 using namespace dctcm::codec;
 
@@ -157,6 +166,7 @@ int main(int argc, char** argv) {
   double seconds = 0.5;
   int dct_L = 8, dct_K = 8, dct_step = 1;
   bool kernels = false, dct_perm = false;
+  std::string tuning_file;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -177,23 +187,60 @@ int main(int argc, char** argv) {
     else if (a == "--dct-step") dct_step = std::atoi(next().c_str());
     else if (a == "--dct-perm") dct_perm = true;
     else if (a == "--kernels") kernels = true;
+    else if (a == "--tuning") tuning_file = next();
     else {
       std::fprintf(stderr,
                    "usage: %s [--maps DIR] [--sparsity S[,S..]] [--variant V] [--mode M[,M..]]\n"
                    "          [--json FILE] [--seconds T] [--dct-L L] [--dct-K K] [--dct-step S]\n"
-                   "          [--dct-perm] [--kernels]\n",
+                   "          [--dct-perm] [--tuning CALIBRATION] [--kernels]\n",
                    argv[0]);
       return 2;
     }
   }
-  std::vector<Mode> modes;
+  // A configuration: a label and the parameters it gives each map
+  // (nullopt: skipped for that map).
+  struct Config {
+    std::string label;
+    std::function<std::optional<EncodeParams>(const Map&)> params;
+  };
+  std::vector<Config> configs;
   for (const auto& m : Split(modes_arg)) {
     Mode mode;
     if (!ParseMode(m, &mode)) {
       std::fprintf(stderr, "unknown mode %s\n", m.c_str());
       return 2;
     }
-    modes.push_back(mode);
+    configs.push_back({ModeName(mode), [=](const Map& map) -> std::optional<EncodeParams> {
+      EncodeParams p;
+      p.mode = mode;
+      p.dct.L = uint8_t(dct_L);
+      p.dct.K = uint8_t(dct_K);
+      p.dct.steps.assign(dct_K, uint16_t(dct_step));
+      if (map.desc.c % dct_L != 0 && mode == Mode::kDctcm) return std::nullopt;
+      if (dct_perm && mode == Mode::kDctcm) {
+        p.dct.perm.resize(map.desc.c);
+        std::iota(p.dct.perm.begin(), p.dct.perm.end(), uint16_t{0});
+        std::shuffle(p.dct.perm.begin(), p.dct.perm.end(), std::mt19937(1));
+      }
+      return p;
+    }});
+  }
+  if (!tuning_file.empty()) {
+    dctcm::Calibration cal;
+    dctcm::Status st = dctcm::ReadCalibration(tuning_file, 0, &cal);
+    if (st.ok() && cal.codec_json.empty())
+      st = dctcm::Error(tuning_file + ": no codec tuning in this calibration (run dctcm tune)");
+    auto cfg = std::make_shared<dctcm::CodecConfig>();
+    if (st.ok()) st = dctcm::ParseTuning(cal.codec_json, tuning_file, cfg.get());
+    if (!st.ok()) {
+      std::fprintf(stderr, "--tuning: %s\n", st.message().c_str());
+      return 2;
+    }
+    cfg->mode = Mode::kDctcm;
+    configs.push_back({"tuned", [cfg](const Map& map) -> std::optional<EncodeParams> {
+      const std::string name = std::filesystem::path(map.name).stem().string();
+      return cfg->ParamsFor(name, map.desc.c);
+    }});
   }
   std::vector<const Variant*> variants;
   for (const Variant& v : Variants()) {
@@ -257,18 +304,11 @@ int main(int argc, char** argv) {
         seconds);
     const double mc_gbps = raw / mc / 1e9;
     memcpy_sum += mc_gbps;
-    for (Mode mode : modes) {
-      EncodeParams p;
-      p.mode = mode;
-      p.dct.L = uint8_t(dct_L);
-      p.dct.K = uint8_t(dct_K);
-      p.dct.steps.assign(dct_K, uint16_t(dct_step));
-      if (m.desc.c % dct_L != 0 && mode == Mode::kDctcm) continue;
-      if (dct_perm && mode == Mode::kDctcm) {
-        p.dct.perm.resize(m.desc.c);
-        std::iota(p.dct.perm.begin(), p.dct.perm.end(), uint16_t{0});
-        std::shuffle(p.dct.perm.begin(), p.dct.perm.end(), std::mt19937(1));
-      }
+    for (const Config& config : configs) {
+      const std::optional<EncodeParams> po = config.params(m);
+      if (!po) continue;
+      const EncodeParams& p = *po;
+      const Mode mode = p.mode;
       const size_t bound = EncodeBound(m.desc, p);
       if (bound == 0) continue;
       std::vector<uint8_t> enc(bound), dec(raw);
@@ -293,7 +333,7 @@ int main(int argc, char** argv) {
             return 1;
           }
         }
-        Result r{v->name, ModeName(mode), m.name, te > 0 ? raw / te / 1e9 : 0,
+        Result r{v->name, config.label, m.name, te > 0 ? raw / te / 1e9 : 0,
                  td > 0 ? raw / td / 1e9 : 0,
                  double(raw) / written, mc_gbps, raw, written, st.header_bytes,
                  double(st.zero_values) / raw};
@@ -309,11 +349,11 @@ int main(int argc, char** argv) {
   // Per variant and mode: total = sum raw / sum stream, mean of per-map
   // ratios, and GB/s of all raw bytes over the summed times.
   for (const Variant* v : variants) {
-    for (Mode mode : modes) {
+    for (const Config& config : configs) {
       double raw = 0, stream = 0, rsum = 0, te = 0, td = 0;
       int cnt = 0;
       for (const Result& r : results) {
-        if (r.variant != v->name || r.mode != ModeName(mode)) continue;
+        if (r.variant != v->name || r.mode != config.label) continue;
         raw += r.raw;
         stream += r.total;
         rsum += r.ratio;
@@ -323,7 +363,7 @@ int main(int argc, char** argv) {
       }
       if (cnt == 0) continue;
       std::printf("summary %-8s %-6s maps %3d ratio total %.3f mean %.3f  enc %.2f dec %.2f GB/s\n",
-                  v->name, ModeName(mode), cnt, raw / stream, rsum / cnt,
+                  v->name, config.label.c_str(), cnt, raw / stream, rsum / cnt,
                   te > 0 ? raw / te : 0, td > 0 ? raw / td : 0);
     }
   }
