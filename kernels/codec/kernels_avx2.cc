@@ -24,8 +24,11 @@ namespace codec {
 namespace internal {
 
 bool Avx2Supported() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
-         __builtin_cpu_supports("popcnt");
+  // Every ISA extension this file is compiled with (-mbmi lets GCC emit
+  // BMI1 anywhere). LZCNT has no __builtin_cpu_supports name in clang 14;
+  // every x86 CPU with BMI2 has it.
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
 }
 
 namespace {

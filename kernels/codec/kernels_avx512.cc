@@ -41,12 +41,15 @@ namespace codec {
 namespace internal {
 
 bool Avx512Supported() {
+  // Every extension this file is compiled with (CMakeLists.txt), LZCNT
+  // aside (see Avx2Supported).
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512cd") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
-         __builtin_cpu_supports("avx512bitalg") &&
-         __builtin_cpu_supports("bmi2");
+         __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("popcnt") &&
+         __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 }
 
 namespace {
