@@ -204,10 +204,10 @@ constexpr SpreadIdx kSpread;
 // (measured: every 32 beats every 8 and once per tile).
 struct CompactWriter {
   static constexpr size_t kChunk = 32;  // groups of 16 blocks per flush
-  // compacted symbols and their low-w-bit masks: kChunk groups, the < 8
+  // compacted symbols and their low-w-bit masks: kChunk groups, the < 32
   // bytes kept from the last flush, 512 bytes of slack for the length loads.
-  alignas(64) uint8_t cs[256 * kChunk + 8 + 576];
-  alignas(64) uint8_t cw[256 * kChunk + 8 + 576];
+  alignas(64) uint8_t cs[256 * kChunk + 32 + 576];
+  alignas(64) uint8_t cw[256 * kChunk + 32 + 576];
   // (The count of compacted bytes held, S, is the callers' local: kept
   // in a register, where a member would live in memory.)
   uint8_t* p;         // value stream
@@ -250,22 +250,24 @@ struct CompactWriter {
     return s0;
   }
 
-  // Appends the pieces of the whole qwords of compacted bytes (all of them,
-  // the last one zero-padded, when last), keeping the rest for the next
-  // flush. Per qword i, piece = pext(cs_i, cw_i) is popcount(cw_i) bits
-  // long (lengths by vpopcntq, 64 at a time, read back through memory). A
-  // register bit writer ORs the piece, shifted to the bit offset, into cur
-  // and stores it, stores its overflow in the next qword, and moves cur on
-  // when the end crosses a qword. Every store is a whole qword at a
-  // multiple of 8 bytes from p, at most 16 bytes past the new end; the bits
-  // above the end in its qword are zero.
+  // Appends the pieces of the compacted bytes in steps of four qwords
+  // (when last, all of them, the missing ones with a zero mask), keeping
+  // the rest for the next flush. Per qword i, piece = pext(cs_i, cw_i) is
+  // popcount(cw_i) bits long (lengths by vpopcntq, 64 at a time, read back
+  // through memory). A register bit writer ORs the piece, shifted to the
+  // bit offset, into cur and stores it, stores its overflow in the next
+  // qword, and moves cur on when the end crosses a qword; in C:
+  //   c0 = cur | piece << (b % 64);  c1 = piece >> (64 - b % 64)  (0 if b % 64 == 0)
+  //   store c0 at p + 8 * (b / 64), c1 after it;  cur = b + len crosses a qword ? c1 : c0
+  // A piece of mask 0 is empty: it stores cur again and a zero qword. Every
+  // store is a whole qword at a multiple of 8 bytes from p, at most 16
+  // bytes past the new end; the bits above the end in its qword are zero.
   // Returns the number of compacted bytes kept (0 when last).
   inline size_t Flush(bool last, size_t S) {
-    size_t nq = S / 8;
+    size_t nq = S / 32 * 4;
     if (last) {
-      const uint64_t zero = 0;
-      std::memcpy(cw + S, &zero, 8);
-      nq = (S + 7) / 8;
+      std::memset(cw + S, 0, 32);
+      nq = (S + 31) / 32 * 4;
     }
     size_t bb = b;
     size_t q = bb >> 6;
@@ -276,15 +278,14 @@ struct CompactWriter {
         _mm512_store_si512(len + 8 * z,
                            _mm512_popcnt_epi64(_mm512_loadu_si512(cw + 8 * j0 + 64 * z)));
       asm volatile("" ::: "memory");
-      const size_t m = nq - j0 < 64 ? nq - j0 : 64;
-      const uint8_t* xs = cs + 8 * j0;
-      const uint8_t* ms = cw + 8 * j0;
-      size_t i = 0;
-      // Four pieces per step in inline asm: 13 instructions a piece (GCC's
-      // code for the loop below spends 19, six of them register copies),
-      // the roles of (q, c) and their next values alternating between two
-      // register pairs. The loop below is the same computation.
-      for (const uint8_t *xp = xs, *mp = ms; i + 4 <= m; i += 4, xp += 32, mp += 32) {
+      const size_t m = nq - j0 < 64 ? nq - j0 : 64;  // a multiple of 4
+      // Four pieces per step in inline asm, 13 instructions each (GCC's code
+      // for the C above spent 19, six of them register copies): the roles
+      // of (q, cur) and their next values alternate between two register
+      // pairs.
+      for (size_t i = 0; i < m; i += 4) {
+        const uint8_t* xp = cs + 8 * (j0 + i);
+        const uint8_t* mp = cw + 8 * (j0 + i);
         uint64_t qb, cb, x, u;
 #define DCTCM_PIECE(OFF, QA, CA, QB, CB)                                          \
   "mov " OFF "(%[xp]), %[x]\n\t"                                                  \
@@ -309,26 +310,12 @@ struct CompactWriter {
             : "cc", "memory");
 #undef DCTCM_PIECE
       }
-      for (; i < m; ++i) {
-        uint64_t x, M;
-        std::memcpy(&x, xs + 8 * i, 8);
-        std::memcpy(&M, ms + 8 * i, 8);
-        const uint64_t piece = _pext_u64(x, M);
-        const uint64_t c0 = c | (piece << (bb & 63));
-        const uint64_t c1 = (piece >> 1) >> (~bb & 63);  // piece >> (64 - bb % 64), 0 if bb % 64 == 0
-        std::memcpy(p + 8 * q, &c0, 8);
-        std::memcpy(p + 8 * q + 8, &c1, 8);
-        bb += len[i];
-        const size_t nq = bb >> 6;
-        c = nq != q ? c1 : c0;
-        q = nq;
-      }
     }
     b = bb;
     cur = c;
-    // The < 8 bytes left (and some scratch after them) to the front.
-    std::memcpy(cs, cs + 8 * nq, 8);
-    std::memcpy(cw, cw + 8 * nq, 8);
+    // The < 32 bytes left to the front.
+    std::memcpy(cs, cs + 8 * nq, 32);
+    std::memcpy(cw, cw + 8 * nq, 32);
     return last ? 0 : S - 8 * nq;
   }
 };
