@@ -176,9 +176,10 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
       const size_t rem = npix - p0 < 16 ? npix - p0 : 16;
       __m256i x[8];
       for (int n = 0; n < 8; ++n) {
-        alignas(16) uint8_t t[16] = {0};
+        alignas(16) uint8_t t[16];
         const uint8_t* from = r[n] + p0;
-        if (rem < 16) {
+        if (rem < 16) {  // the last pixels of the row, zero-padded
+          std::memset(t, 0, sizeof(t));
           std::memcpy(t, from, rem);
           from = t;
         }
