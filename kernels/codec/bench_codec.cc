@@ -375,8 +375,9 @@ int main(int argc, char** argv) {
     }
     std::fprintf(f,
                  "{\"memcpy_gbps\": %.4f, \"dct\": {\"L\": %d, \"K\": %d, \"step\": %d, "
-                 "\"perm\": %s},\n",
-                 memcpy_gbps, dct_L, dct_K, dct_step, dct_perm ? "true" : "false");
+                 "\"perm\": %s}, \"tuning\": \"%s\",\n",
+                 memcpy_gbps, dct_L, dct_K, dct_step, dct_perm ? "true" : "false",
+                 tuning_file.c_str());
     std::fprintf(f, " \"results\": [\n");
     for (size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
