@@ -16,50 +16,17 @@ zigzagged, the normative dense / masked choice), prints:
 
 usage: tools/pzvc_piece_estimate.py DIR
 """
-import glob
-import os
-import struct
 import sys
 
-
-def zigzag(v):
-    s = v - 256 if v > 127 else v
-    return ((s << 1) ^ (-1 if s < 0 else 0)) & 0xFF
+from pzvc_tiles import blocks, dmap_files, map_tiles
 
 
 def main(d):
-    files = sorted(glob.glob(os.path.join(d, "*.dmap")))
-    if not files:
-        sys.exit(f"error: {d}: no .dmap files")
     total = sel_t = wide_t = bits_t = p3 = plo = phi = 0
-    for f in files:
-        data = open(f, "rb").read()
-        if data[:4] != b"DMAP":
-            sys.exit(f"error: {f}: not a DMAP file")
-        h, w, c, sg = struct.unpack("<IIIB", data[4:17])
-        x = data[20:20 + h * w * c]
-        if len(x) != h * w * c:
-            sys.exit(f"error: {f}: truncated")
-        if sg:
-            x = bytes(zigzag(v) for v in x)
-        pixels, tp = h * w, max(1, 16384 // c)
-        for p0 in range(0, pixels, tp):
-            npx = min(tp, pixels - p0)
-            t = x[p0 * c:(p0 + npx) * c]
-            if c > 1 and npx > 1:
-                t = bytes(t[p * c + ch] for ch in range(c) for p in range(npx))
+    for f in dmap_files(d):
+        for t in map_tiles(f)[1]:
             sel = wide = 0
-            for b in range(0, len(t), 16):
-                blk = t[b:b + 16]
-                orv = nnz = 0
-                for v in blk:
-                    orv |= v
-                    nnz += v != 0
-                bw = orv.bit_length()
-                if bw == 0:
-                    continue
-                cnt = len(blk)
-                s = nnz if bw > 1 and cnt + nnz * bw < cnt * bw else cnt
+            for bw, s, _ in blocks(t):
                 sel += s
                 bits_t += s * bw
                 if bw > 4:
