@@ -221,10 +221,10 @@ struct CompactWriter {
     cur &= ~uint64_t{0} >> (63 - pos % 64) >> 1;
   }
 
-  // 16 full blocks at s: their codes and non-zero masks (u16 lanes).
-  // S compacted bytes are held; returns the new count. The caller flushes
-  // every kChunk groups.
-  inline size_t Add16(const uint8_t* s, __m256i codes, __m256i nz, size_t S) {
+  // Group g: 16 full blocks at s, their codes and non-zero masks (u16
+  // lanes). S compacted bytes are held; returns the new count, after a
+  // flush every kChunk groups.
+  inline size_t Add16(size_t g, const uint8_t* s, __m256i codes, __m256i nz, size_t S) {
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
     const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
     // masked: its non-zeros; dense: all; zero block (no non-zero): none.
@@ -245,9 +245,9 @@ struct CompactWriter {
       const __mmask64 k = selq[z];
       _mm512_storeu_si512(cs + s0, _mm512_maskz_compress_epi8(k, x));
       _mm512_storeu_si512(cw + s0, _mm512_maskz_compress_epi8(k, wm));
-      s0 += static_cast<size_t>(__builtin_popcountll(selq[z]));
+      s0 += static_cast<size_t>(__builtin_popcountll(k));
     }
-    return s0;
+    return g % kChunk == kChunk - 1 ? Flush(false, s0) : s0;
   }
 
   // Appends the pieces of the compacted bytes in steps of four qwords
@@ -330,9 +330,8 @@ size_t ValuesAvx512(const uint8_t* sym, size_t nfull, const uint8_t* code,
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_cvtepu8_epi16(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
-    S = vw.Add16(sym + 256 * g, codes,
+    S = vw.Add16(g, sym + 256 * g, codes,
                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)), S);
-    if (g % CompactWriter::kChunk == CompactWriter::kChunk - 1) S = vw.Flush(false, S);
   }
   vw.Flush(true, S);
   *pos = vw.b;
@@ -385,8 +384,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
-    S = vw.Add16(s, st.code, st.mask, S);
-    if (g % CompactWriter::kChunk == CompactWriter::kChunk - 1) S = vw.Flush(false, S);
+    S = vw.Add16(g, s, st.code, st.mask, S);
   }
   vw.Flush(true, S);
   const size_t vpos = vw.b;
