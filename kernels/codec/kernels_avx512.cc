@@ -641,13 +641,55 @@ bool Transpose8Wide(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, 
   return false;
 }
 
+// Rows r0 .. r0 + 63, columns c0 .. c0 + 15: zmm j holds rows j, j + 16,
+// j + 32, j + 48 (one per 128-bit lane; the upper three by merge-masked
+// broadcast loads, which leave port 5 to the shuffles). Within every lane
+// this is a 16 x 16 byte transpose across the 16 zmms: four rounds of the
+// same perfect shuffle, out[2i] / out[2i + 1] = unpacklo / unpackhi_epi8
+// (in[i], in[i + 8]), each moving one bit of the zmm index into the byte
+// position. Then zmm c holds column c0 + c of the 64 rows, in row order:
+// one whole 64-byte store. (Measured in cache: 33-39 GB/s against 27 for
+// the 16 x 16 path below, which needs 3 inserts and 3 extracts per 64 B.)
+template <class Pre>
+inline void Transpose64x16(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst,
+                           size_t r0, size_t c0, const Pre& pre) {
+  __m512i a[16];
+  const uint8_t* s = src + r0 * cols + c0;
+  const size_t c16 = 16 * cols;
+#pragma GCC unroll 16
+  for (int j = 0; j < 16; ++j) {
+    __m512i x = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+    x = _mm512_mask_broadcast_i32x4(x, 0x00F0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + c16)));
+    x = _mm512_mask_broadcast_i32x4(x, 0x0F00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 2 * c16)));
+    a[j] = pre(_mm512_mask_broadcast_i32x4(x, 0xF000, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * c16))));
+    s += cols;
+    asm("" : "+r"(s));  // one running pointer (GCC otherwise keeps 64 addresses)
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    __m512i o[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      o[2 * i] = _mm512_unpacklo_epi8(a[i], a[i + 8]);
+      o[2 * i + 1] = _mm512_unpackhi_epi8(a[i], a[i + 8]);
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) a[j] = o[j];
+  }
+#pragma GCC unroll 16
+  for (int c = 0; c < 16; ++c) _mm512_storeu_si512(dst + (c0 + c) * rows + r0, a[c]);
+}
+
 template <class Pre>
 void Transpose512T(const uint8_t* src, size_t rows, size_t cols, uint8_t* dst, const Pre& pre) {
   if ((cols == 8 || rows == 8) && Transpose8Wide(src, rows, cols, dst, pre)) return;
   static const Tr16Consts kt;
   const size_t r16 = rows & ~size_t{15}, c16 = cols & ~size_t{15};
+  const size_t r64 = rows & ~size_t{63};
+  for (size_t r0 = 0; r0 < r64; r0 += 64)
+    for (size_t c0 = 0; c0 < c16; c0 += 16) Transpose64x16(src, rows, cols, dst, r0, c0, pre);
   const __m512i ilo = _mm512_load_si512(kt.lo), ihi = _mm512_load_si512(kt.hi);
-  for (size_t r0 = 0; r0 < r16; r0 += 16) {
+  for (size_t r0 = r64; r0 < r16; r0 += 16) {
     for (size_t c0 = 0; c0 < c16; c0 += 16) {
       __m512i a[4];
       for (int q = 0; q < 4; ++q) {
