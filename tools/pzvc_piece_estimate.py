@@ -26,13 +26,13 @@ from pzvc_tiles import blocks, dmap_files, map_tiles
 
 
 def main(d):
-    total = sel_t = wide_t = bits_t = p3 = plo = phi = pd = 0
+    total = sel_t = wide_t = bits_t = p3 = plo = phi = pp = 0
     for f in dmap_files(d):
         for t in map_tiles(f)[1]:
-            sel = wide = dense = 0
+            sel = wide = packed = 0  # packed: compacted bytes, dense blocks pre-packed
             for bw, s, _ in blocks(t):
                 sel += s
-                dense += 2 * bw if s == 16 and bw > 0 else s
+                packed += 2 * bw if s == 16 and bw > 0 else s
                 bits_t += s * bw
                 if bw > 4:
                     wide += s
@@ -42,14 +42,14 @@ def main(d):
             p3 += (sel + 7) // 8
             plo += (sel + 15) // 16
             phi += (wide + 15) // 16
-            pd += (dense + 7) // 8
+            pp += (packed + 7) // 8
     g = total / 256
     print(f"per 256 symbols: {sel_t / g:.1f} selected, {bits_t / g:.0f} value bits "
           f"({bits_t / g / 64:.1f} qwords)")
     print(f"writer pieces, v3: {p3 / g:.1f}")
     print(f"nibble split: {plo / g:.1f} low + {phi / g:.1f} high = {(plo + phi) / g:.1f} "
           f"({wide_t / g:.1f} selected symbols in blocks wider than 4)")
-    print(f"dense blocks pre-packed: {pd / g:.1f}")
+    print(f"dense blocks pre-packed: {pp / g:.1f}")
 
 
 if __name__ == "__main__":
