@@ -873,6 +873,79 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   }
 }
 
+// Cf[k][L-1-n] = (-1)^k Cf[k][n] for any L (the DCT-II's symmetry;
+// DctSymmetric8 for L = 8), checked on the table rather than assumed.
+bool DctSymmetric(const int16_t* c, int L, int K) {
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < L / 2; ++n)
+      if (c[L * k + L - 1 - n] != ((k & 1) ? -c[L * k + n] : c[L * k + n])) return false;
+  return true;
+}
+
+// The forward transform for L = 16, 32, 64 on channel planes: the
+// arithmetic of DctPlanesK (butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
+// x_(L-1-n), int16 pairs by vpunpck{l,h}wd, vpdpwssd, the IEEE quantiser,
+// saturating packs), 32 pixels of one group per step, with K a run-time
+// loop and the L / 2 pairs of each half kept on the stack (up to 64 zmm
+// for L = 64). Even rows k take the pairs of s, odd rows those of d.
+template <int L, bool SG>
+void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
+                uint8_t* sym) {
+  constexpr int H = L / 2, P = H / 2;  // butterfly half, int16 pairs per half
+  const int K = plan.K;
+  const size_t G = plan.G, F = npix * G;
+  alignas(64) int32_t cp[64][P];
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < P; ++j) cp[k][j] = PairOf(plan.coef[k * L + 2 * j], plan.coef[k * L + 2 * j + 1]);
+  __m512i pl[2][P], ph[2][P];  // [s or d][pair]: pixels 8l + 0..3 / 8l + 4..7 of lane l
+  for (size_t g = 0; g < G; ++g) {
+    auto row = [&](int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
+    uint8_t* out = sym + g * npix;
+    for (size_t p0 = 0; p0 < npix; p0 += 32) {
+      const __mmask32 m =
+          npix - p0 >= 32 ? ~__mmask32{0} : static_cast<__mmask32>(Prefix(npix - p0));
+      auto load = [&](int n) {
+        const __m256i b = _mm256_maskz_loadu_epi8(m, row(n) + p0);
+        return SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
+      };
+#pragma GCC unroll 16
+      for (int j = 0; j < P; ++j) {
+        const __m512i a0 = load(2 * j), a1 = load(2 * j + 1);
+        const __m512i b0 = load(L - 1 - 2 * j), b1 = load(L - 2 - 2 * j);
+        const __m512i s0 = _mm512_add_epi16(a0, b0), s1 = _mm512_add_epi16(a1, b1);
+        const __m512i d0 = _mm512_sub_epi16(a0, b0), d1 = _mm512_sub_epi16(a1, b1);
+        pl[0][j] = _mm512_unpacklo_epi16(s0, s1);
+        ph[0][j] = _mm512_unpackhi_epi16(s0, s1);
+        pl[1][j] = _mm512_unpacklo_epi16(d0, d1);
+        ph[1][j] = _mm512_unpackhi_epi16(d0, d1);
+      }
+      for (int k = 0; k < K; ++k) {
+        const __m512i* ql_in = pl[k & 1];
+        const __m512i* qh_in = ph[k & 1];
+        __m512i al = _mm512_setzero_si512(), ah = _mm512_setzero_si512();
+#pragma GCC unroll 16
+        for (int j = 0; j < P; ++j) {
+          const __m512i c = _mm512_set1_epi32(cp[k][j]);
+          al = _mm512_dpwssd_epi32(al, ql_in[j], c);
+          ah = _mm512_dpwssd_epi32(ah, qh_in[j], c);
+        }
+        const __m512 iv = _mm512_set1_ps(plan.inv[k]);
+        const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(al), iv));
+        const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(ah), iv));
+        const __m512i w = _mm512_packs_epi32(ql, qh);  // pixel order
+        __m256i b;
+        if (!SG && k == 0) {  // DC of an unsigned map: clamp 0..255, no zigzag
+          b = _mm512_cvtusepi16_epi8(_mm512_max_epi16(w, _mm512_setzero_si512()));
+        } else {
+          b = _mm512_cvtsepi16_epi8(w);
+          b = _mm256_xor_si256(_mm256_add_epi8(b, b), _mm256_movm_epi8(_mm256_movepi8_mask(b)));
+        }
+        _mm256_mask_storeu_epi8(out + k * F + p0, m, b);
+      }
+    }
+  }
+}
+
 // L = 1 (FORMAT.md §6.5): the plan's 256-entry table, 64 values per step
 // (Lut512). Tail by masked load/store.
 void Lut256(const uint8_t* table, const uint8_t* src, size_t n, uint8_t* dst) {
@@ -899,6 +972,17 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   // (The butterfly needs the table's symmetry, which holds for the
   // normative table; checked rather than assumed.)
   if (plan.L != 8 || !DctSymmetric8(plan.coef, plan.K)) {
+    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
+      using FnL = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
+      FnL f = nullptr;
+      if (plan.L == 16) f = plan.is_signed ? DctPlanesL<16, true> : DctPlanesL<16, false>;
+      if (plan.L == 32) f = plan.is_signed ? DctPlanesL<32, true> : DctPlanesL<32, false>;
+      if (plan.L == 64) f = plan.is_signed ? DctPlanesL<64, true> : DctPlanesL<64, false>;
+      if (f) {
+        f(plan, src, npix, perm, sym);
+        return;
+      }
+    }
     kScalarKernels.dct_forward(plan, src, npix, perm, sym);
     return;
   }
@@ -1051,12 +1135,113 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   }
 }
 
+// The inverse for L = 16, 32, 64: the arithmetic of DctInverseK (int16
+// dequantisation with the same clamps, butterfly y_n / y_(L-1-n) = E_n +-
+// O_n, vpdpwssd over pairs (D_4i, D_4i+2) and (D_4i+1, D_4i+3), K rounded
+// up to a multiple of 4 with zero rows), 32 groups per step; the L output
+// rows of 32 bytes go through the tile transpose to [group][n] order.
+template <int L, bool SG>
+void DctInverseL(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  constexpr int H = L / 2;
+  const int K = plan.K, KK = (K + 3) / 4 * 4, PP = KK / 4;
+  const size_t F = npix * plan.G;
+  auto cf = [&](int k, int n) { return k < K ? plan.coef[k * L + n] : int16_t{0}; };
+  alignas(64) int32_t ce[H][16], co[H][16];
+  for (int n = 0; n < H; ++n)
+    for (int i = 0; i < PP; ++i) {
+      ce[n][i] = PairOf(cf(4 * i, n), cf(4 * i + 2, n));
+      co[n][i] = PairOf(cf(4 * i + 1, n), cf(4 * i + 3, n));
+    }
+  int16_t qlim[64];
+  bool exact[64];
+  for (int k = 0; k < K; ++k) {
+    qlim[k] = static_cast<int16_t>(kDequantMax / plan.step[k] + 1);
+    exact[k] = (k == 0 && !SG ? 255 : 128) * plan.step[k] <= kDequantMax;
+  }
+  const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
+  const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
+  const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
+  __m512i d[64];
+  __m512i el[16], eh[16], ol[16], oh[16];  // pairs of lanes 8l + 0..3 / 8l + 4..7
+  alignas(64) uint8_t rows[L * 32];
+  alignas(64) uint8_t tail[L * 32];
+  for (size_t f0 = 0; f0 < F; f0 += 32) {
+    const size_t rem = F - f0 < 32 ? F - f0 : 32;
+    const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
+    for (int k = 0; k < K; ++k) {
+      const __m256i s = _mm256_maskz_loadu_epi8(lm, sym + k * F + f0);
+      __m512i q;
+      if (k == 0 && !SG) {
+        q = _mm512_cvtepu8_epi16(s);
+      } else {
+        const __m256i u =
+            _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(s, 1), x7f),
+                             _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
+        q = _mm512_cvtepi8_epi16(u);
+      }
+      const __m512i st = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
+      if (exact[k]) {
+        d[k] = _mm512_mullo_epi16(q, st);
+      } else {
+        const __m512i ql = _mm512_set1_epi16(qlim[k]);
+        q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), ql)), ql);
+        d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, st), dmin), dmax);
+      }
+    }
+    for (int k = K; k < KK; ++k) d[k] = _mm512_setzero_si512();
+    for (int i = 0; i < PP; ++i) {
+      el[i] = _mm512_unpacklo_epi16(d[4 * i], d[4 * i + 2]);
+      eh[i] = _mm512_unpackhi_epi16(d[4 * i], d[4 * i + 2]);
+      ol[i] = _mm512_unpacklo_epi16(d[4 * i + 1], d[4 * i + 3]);
+      oh[i] = _mm512_unpackhi_epi16(d[4 * i + 1], d[4 * i + 3]);
+    }
+    for (int n = 0; n < H; ++n) {
+      __m512i a = round, b = round, c = _mm512_setzero_si512(), e = _mm512_setzero_si512();
+      for (int i = 0; i < PP; ++i) {
+        const __m512i cev = _mm512_set1_epi32(ce[n][i]), cov = _mm512_set1_epi32(co[n][i]);
+        a = _mm512_dpwssd_epi32(a, el[i], cev);
+        b = _mm512_dpwssd_epi32(b, eh[i], cev);
+        c = _mm512_dpwssd_epi32(c, ol[i], cov);
+        e = _mm512_dpwssd_epi32(e, oh[i], cov);
+      }
+      // rows n and L-1-n, 32 groups each in order (the packs undo the unpacks)
+      const __m512i yn = _mm512_packs_epi32(_mm512_srai_epi32(_mm512_add_epi32(a, c), kFracBits),
+                                            _mm512_srai_epi32(_mm512_add_epi32(b, e), kFracBits));
+      const __m512i ym = _mm512_packs_epi32(_mm512_srai_epi32(_mm512_sub_epi32(a, c), kFracBits),
+                                            _mm512_srai_epi32(_mm512_sub_epi32(b, e), kFracBits));
+      const __m256i rn = SG ? _mm512_cvtsepi16_epi8(yn)
+                            : _mm512_cvtusepi16_epi8(_mm512_max_epi16(yn, _mm512_setzero_si512()));
+      const __m256i rm = SG ? _mm512_cvtsepi16_epi8(ym)
+                            : _mm512_cvtusepi16_epi8(_mm512_max_epi16(ym, _mm512_setzero_si512()));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(rows + 32 * n), rn);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(rows + 32 * (L - 1 - n)), rm);
+    }
+    if (rem == 32) {
+      Transpose512(rows, L, 32, dst + f0 * L);
+    } else {
+      Transpose512(rows, L, 32, tail);
+      std::memcpy(dst + f0 * L, tail, rem * L);
+    }
+  }
+}
+
 void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   if (plan.L == 1) {
     Lut256(plan.lut_inv, sym, npix * plan.G, dst);
     return;
   }
   if (plan.L != 8) {
+    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
+      using FnL = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
+      FnL f = nullptr;
+      if (plan.L == 16) f = plan.is_signed ? DctInverseL<16, true> : DctInverseL<16, false>;
+      if (plan.L == 32) f = plan.is_signed ? DctInverseL<32, true> : DctInverseL<32, false>;
+      if (plan.L == 64) f = plan.is_signed ? DctInverseL<64, true> : DctInverseL<64, false>;
+      if (f) {
+        f(plan, sym, npix, dst);
+        return;
+      }
+    }
     kScalarKernels.dct_inverse(plan, sym, npix, dst);
     return;
   }
