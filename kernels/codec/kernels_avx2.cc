@@ -146,6 +146,179 @@ inline int32_t PairOf(int16_t a, int16_t b) {
                               (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
 }
 
+// Cf[k][L-1-n] = (-1)^k Cf[k][n] (the DCT-II's symmetry), checked on the
+// table rather than assumed.
+bool DctSymmetricB(const int16_t* c, int L, int K) {
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < L / 2; ++n)
+      if (c[L * k + L - 1 - n] != ((k & 1) ? -c[L * k + n] : c[L * k + n])) return false;
+  return true;
+}
+
+// Sixteen int16 in 0..255 (pixel order) -> bytes.
+inline __m128i Bytes16(__m256i w) {
+  return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08));
+}
+
+// L = 16, 32, 64 (§6.2): the butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
+// x_(L-1-n) (even rows take the pairs of s, odd rows those of d: half the
+// multiply-adds), otherwise DctForwardB's arithmetic; 16 pixels of one
+// group per step, K a run-time loop, the pairs on the stack.
+template <int L>
+void DctForwardLB(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
+                  uint8_t* sym) {
+  constexpr int P = L / 4;  // int16 pairs per butterfly half
+  const int K = plan.K;
+  const bool sg = plan.is_signed;
+  const size_t G = plan.G, F = npix * G;
+  alignas(32) int32_t cp[64][P];
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < P; ++j) cp[k][j] = PairOf(plan.coef[k * L + 2 * j], plan.coef[k * L + 2 * j + 1]);
+  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
+  const __m256i s8min = _mm256_set1_epi16(-128), s8max = _mm256_set1_epi16(127);
+  __m256i pl[2][P], ph[2][P];
+  for (size_t g = 0; g < G; ++g) {
+    auto row = [&](int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
+    uint8_t* out = sym + g * npix;
+    for (size_t p0 = 0; p0 < npix; p0 += 16) {
+      const size_t rem = npix - p0 < 16 ? npix - p0 : 16;
+      auto load = [&](int n) {
+        alignas(16) uint8_t t[16];
+        const uint8_t* from = row(n) + p0;
+        if (rem < 16) {  // the last pixels of the row, zero-padded
+          std::memset(t, 0, sizeof(t));
+          std::memcpy(t, from, rem);
+          from = t;
+        }
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+        return sg ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b);
+      };
+      for (int j = 0; j < P; ++j) {
+        const __m256i a0 = load(2 * j), a1 = load(2 * j + 1);
+        const __m256i b0 = load(L - 1 - 2 * j), b1 = load(L - 2 - 2 * j);
+        const __m256i s0 = _mm256_add_epi16(a0, b0), s1 = _mm256_add_epi16(a1, b1);
+        const __m256i d0 = _mm256_sub_epi16(a0, b0), d1 = _mm256_sub_epi16(a1, b1);
+        pl[0][j] = _mm256_unpacklo_epi16(s0, s1);
+        ph[0][j] = _mm256_unpackhi_epi16(s0, s1);
+        pl[1][j] = _mm256_unpacklo_epi16(d0, d1);
+        ph[1][j] = _mm256_unpackhi_epi16(d0, d1);
+      }
+      for (int k = 0; k < K; ++k) {
+        const __m256i* ql_in = pl[k & 1];
+        const __m256i* qh_in = ph[k & 1];
+        __m256i al = zero, ah = zero;
+        for (int j = 0; j < P; ++j) {
+          const __m256i c = _mm256_set1_epi32(cp[k][j]);
+          al = _mm256_add_epi32(al, _mm256_madd_epi16(ql_in[j], c));
+          ah = _mm256_add_epi32(ah, _mm256_madd_epi16(qh_in[j], c));
+        }
+        const __m256 iv = _mm256_set1_ps(plan.inv[k]);
+        const __m256i ql = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(al), iv));
+        const __m256i qh = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(ah), iv));
+        __m256i w = _mm256_packs_epi32(ql, qh);  // pixel order
+        if (k == 0 && !sg) {
+          w = _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
+        } else {
+          w = _mm256_min_epi16(_mm256_max_epi16(w, s8min), s8max);
+          w = _mm256_and_si256(_mm256_xor_si256(_mm256_slli_epi16(w, 1), _mm256_srai_epi16(w, 15)),
+                               u8max);
+        }
+        const __m128i v = Bytes16(w);
+        if (rem == 16) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k * F + p0), v);
+        } else {
+          alignas(16) uint8_t t[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
+          std::memcpy(out + k * F + p0, t, rem);
+        }
+      }
+    }
+  }
+}
+
+// L = 16, 32, 64 (§6.3), 16 groups per step: dequantisation in int32 as in
+// DctInverseB, narrowed to int16 (|D| <= 4095), pairs (D_4i, D_4i+2) and
+// (D_4i+1, D_4i+3) by vpunpck{l,h}wd (K rounded up to a multiple of 4 with
+// zero rows), vpmaddwd, the butterfly y_n / y_(L-1-n) = E_n +- O_n,
+// saturating packs; the L rows of 16 bytes go through the plane transpose
+// to [group][n] order.
+template <int L>
+void DctInverseLB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
+  constexpr int H = L / 2;
+  const int K = plan.K, KK = (K + 3) / 4 * 4, PP = KK / 4;
+  const bool sg = plan.is_signed;
+  const size_t F = npix * plan.G;
+  auto cf = [&](int k, int n) { return k < K ? plan.coef[k * L + n] : int16_t{0}; };
+  alignas(32) int32_t ce[H][16], co[H][16];
+  for (int n = 0; n < H; ++n)
+    for (int i = 0; i < PP; ++i) {
+      ce[n][i] = PairOf(cf(4 * i, n), cf(4 * i + 2, n));
+      co[n][i] = PairOf(cf(4 * i + 1, n), cf(4 * i + 3, n));
+    }
+  const __m256i dmax = _mm256_set1_epi32(kDequantMax), dmin = _mm256_set1_epi32(-kDequantMax);
+  const __m256i round = _mm256_set1_epi32(1 << (kFracBits - 1));
+  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
+  const __m256i s8min = _mm256_set1_epi16(-128), s8max = _mm256_set1_epi16(127);
+  const __m128i one = _mm_set1_epi8(1), x7f = _mm_set1_epi8(0x7F);
+  __m256i d[64];
+  __m256i el[16], eh[16], ol[16], oh[16];
+  alignas(32) uint8_t rows[L * 16];
+  alignas(32) uint8_t tail[L * 16];
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t rem = F - f0 < 16 ? F - f0 : 16;
+    for (int k = 0; k < K; ++k) {
+      alignas(16) uint8_t t[16] = {};
+      std::memcpy(t, sym + k * F + f0, rem);
+      const __m128i s = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+      __m128i u = s;
+      if (k != 0 || sg)
+        u = _mm_xor_si128(_mm_and_si128(_mm_srli_epi16(s, 1), x7f),
+                          _mm_sub_epi8(_mm_setzero_si128(), _mm_and_si128(s, one)));
+      const __m256i st = _mm256_set1_epi32(plan.step[k]);
+      auto deq = [&](__m128i b8) {  // 8 symbols -> 8 int32 D
+        const __m256i q = (k == 0 && !sg) ? _mm256_cvtepu8_epi32(b8) : _mm256_cvtepi8_epi32(b8);
+        return _mm256_min_epi32(_mm256_max_epi32(_mm256_mullo_epi32(q, st), dmin), dmax);
+      };
+      // int32 halves (groups 0-7, 8-15) -> int16 in group order
+      d[k] = _mm256_permute4x64_epi64(_mm256_packs_epi32(deq(u), deq(_mm_srli_si128(u, 8))), 0xD8);
+    }
+    for (int k = K; k < KK; ++k) d[k] = zero;
+    for (int i = 0; i < PP; ++i) {
+      el[i] = _mm256_unpacklo_epi16(d[4 * i], d[4 * i + 2]);
+      eh[i] = _mm256_unpackhi_epi16(d[4 * i], d[4 * i + 2]);
+      ol[i] = _mm256_unpacklo_epi16(d[4 * i + 1], d[4 * i + 3]);
+      oh[i] = _mm256_unpackhi_epi16(d[4 * i + 1], d[4 * i + 3]);
+    }
+    for (int n = 0; n < H; ++n) {
+      __m256i a = round, b = round, c = zero, e = zero;
+      for (int i = 0; i < PP; ++i) {
+        const __m256i cev = _mm256_set1_epi32(ce[n][i]), cov = _mm256_set1_epi32(co[n][i]);
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(el[i], cev));
+        b = _mm256_add_epi32(b, _mm256_madd_epi16(eh[i], cev));
+        c = _mm256_add_epi32(c, _mm256_madd_epi16(ol[i], cov));
+        e = _mm256_add_epi32(e, _mm256_madd_epi16(oh[i], cov));
+      }
+      auto clamp = [&](__m256i w) {
+        // int8 as its two's-complement byte (0..255), for the unsigned pack
+        return sg ? _mm256_and_si256(_mm256_min_epi16(_mm256_max_epi16(w, s8min), s8max), u8max)
+                  : _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
+      };
+      const __m256i yn = clamp(_mm256_packs_epi32(_mm256_srai_epi32(_mm256_add_epi32(a, c), kFracBits),
+                                                  _mm256_srai_epi32(_mm256_add_epi32(b, e), kFracBits)));
+      const __m256i ym = clamp(_mm256_packs_epi32(_mm256_srai_epi32(_mm256_sub_epi32(a, c), kFracBits),
+                                                  _mm256_srai_epi32(_mm256_sub_epi32(b, e), kFracBits)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(rows + 16 * n), Bytes16(yn));
+      _mm_store_si128(reinterpret_cast<__m128i*>(rows + 16 * (L - 1 - n)), Bytes16(ym));
+    }
+    if (rem == 16) {
+      TransposeB2(rows, L, 16, dst + f0 * L);
+    } else {
+      TransposeB2(rows, L, 16, tail);
+      std::memcpy(dst + f0 * L, tail, rem * L);
+    }
+  }
+}
+
 // The forward transform on channel planes (§6.2), 16 pixels of one group
 // per step: rows widened to int16, vpunpck{l,h}wd int16 pairs (pixels
 // 0-3, 8-11 and 4-7, 12-15), vpmaddwd against the table (exact int32),
@@ -154,6 +327,11 @@ inline int32_t PairOf(int16_t a, int16_t b) {
 void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
                  uint8_t* sym) {
   if (plan.L != 8) {
+    if (DctSymmetricB(plan.coef, plan.L, plan.K)) {
+      if (plan.L == 16) return DctForwardLB<16>(plan, src, npix, perm, sym);
+      if (plan.L == 32) return DctForwardLB<32>(plan, src, npix, perm, sym);
+      if (plan.L == 64) return DctForwardLB<64>(plan, src, npix, perm, sym);
+    }
     DctForwardRef(plan, src, npix, perm, sym);
     return;
   }
@@ -223,6 +401,11 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
 
 void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   if (plan.L != 8) {
+    if (DctSymmetricB(plan.coef, plan.L, plan.K)) {
+      if (plan.L == 16) return DctInverseLB<16>(plan, sym, npix, dst);
+      if (plan.L == 32) return DctInverseLB<32>(plan, sym, npix, dst);
+      if (plan.L == 64) return DctInverseLB<64>(plan, sym, npix, dst);
+    }
     DctInverseRef(plan, sym, npix, dst);
     return;
   }
