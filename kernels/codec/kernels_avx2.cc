@@ -9,7 +9,9 @@
 //  * DCT (L = 8), vpmaddwd on int16 pairs, same binary32 quantiser:
 //    forward on channel planes, 16 pixels of one group per step (pairs of
 //    rows by vpunpck{l,h}wd); inverse 8 groups per step (pairs of
-//    frequencies); other L use the reference code compiled with -mavx2.
+//    frequencies). L = 16, 32, 64: the butterfly x[n] +- x[L-1-n] (half
+//    the multiply-adds), K a run-time loop; the inverse 16 groups per step
+//    through the plane transpose.
 // pdep/pext are fast on Intel (3-cycle) but microcoded on AMD before Zen 3.
 #include <immintrin.h>
 

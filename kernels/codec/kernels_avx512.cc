@@ -21,7 +21,9 @@
 //    pixels of one group per step, and writes the stream order; the same
 //    IEEE float multiply + RNE convert as the scalar code, saturating
 //    narrowing (= the clamps of FORMAT.md §6.2). The inverse takes 32
-//    groups per step.
+//    groups per step. L = 16, 32, 64: the same arithmetic with the
+//    butterfly x[n] +- x[L-1-n] and K a run-time loop; the inverse's L
+//    rows of 32 groups go through the tile transpose.
 // GCC 12's AVX-512 headers build some results from a self-initialised
 // "undefined" vector (`__m512i __Y = __Y;`), which -Wuninitialized reports
 // at every inlined use under some option sets (RelWithDebInfo + sanitizers);
@@ -769,7 +771,7 @@ size_t CountZeros(const uint8_t* src, size_t n) {
   return n - nz;
 }
 
-// ---- DCT, L = 8 (other L use the scalar reference).
+// ---- DCT, L = 8, and L = 16, 32, 64 (DctPlanesL, DctInverseL).
 inline int32_t PairOf(int16_t a, int16_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(a)) |
                               (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
