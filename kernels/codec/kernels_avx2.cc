@@ -162,6 +162,34 @@ inline __m128i Bytes16(__m256i w) {
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08));
 }
 
+// The quantiser of §6.2 on the int32 sums of 16 pixels (al: pixels 0-3
+// and 8-11, ah: 4-7 and 12-15, as the vpunpck{l,h}wd pairs leave them): the
+// scalar code's float multiply + RNE convert, vpackssdw back to pixel order
+// (exact: |q| < 4096), the clamps and the zigzag (not for the DC of an
+// unsigned map) on int16; the first rem of the 16 symbols stored.
+inline void QuantiseStore16(__m256i al, __m256i ah, __m256 iv, bool unsigned_dc, uint8_t* out,
+                            size_t rem) {
+  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
+  const __m256i ql = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(al), iv));
+  const __m256i qh = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(ah), iv));
+  __m256i w = _mm256_packs_epi32(ql, qh);  // pixel order
+  if (unsigned_dc) {
+    w = _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
+  } else {
+    w = _mm256_min_epi16(_mm256_max_epi16(w, _mm256_set1_epi16(-128)), _mm256_set1_epi16(127));
+    w = _mm256_and_si256(_mm256_xor_si256(_mm256_slli_epi16(w, 1), _mm256_srai_epi16(w, 15)),
+                         u8max);
+  }
+  const __m128i v = Bytes16(w);
+  if (rem == 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+  } else {
+    alignas(16) uint8_t t[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
+    std::memcpy(out, t, rem);
+  }
+}
+
 // L = 16, 32, 64 (§6.2): the butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
 // x_(L-1-n) (even rows take the pairs of s, odd rows those of d: half the
 // multiply-adds), otherwise DctForwardB's arithmetic; 16 pixels of one
@@ -176,8 +204,7 @@ void DctForwardLB(const DctPlan& plan, const uint8_t* src, size_t npix, const ui
   alignas(32) int32_t cp[64][P];
   for (int k = 0; k < K; ++k)
     for (int j = 0; j < P; ++j) cp[k][j] = PairOf(plan.coef[k * L + 2 * j], plan.coef[k * L + 2 * j + 1]);
-  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
-  const __m256i s8min = _mm256_set1_epi16(-128), s8max = _mm256_set1_epi16(127);
+  const __m256i zero = _mm256_setzero_si256();
   __m256i pl[2][P], ph[2][P];
   for (size_t g = 0; g < G; ++g) {
     auto row = [&](int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
@@ -214,25 +241,7 @@ void DctForwardLB(const DctPlan& plan, const uint8_t* src, size_t npix, const ui
           al = _mm256_add_epi32(al, _mm256_madd_epi16(ql_in[j], c));
           ah = _mm256_add_epi32(ah, _mm256_madd_epi16(qh_in[j], c));
         }
-        const __m256 iv = _mm256_set1_ps(plan.inv[k]);
-        const __m256i ql = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(al), iv));
-        const __m256i qh = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(ah), iv));
-        __m256i w = _mm256_packs_epi32(ql, qh);  // pixel order
-        if (k == 0 && !sg) {
-          w = _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
-        } else {
-          w = _mm256_min_epi16(_mm256_max_epi16(w, s8min), s8max);
-          w = _mm256_and_si256(_mm256_xor_si256(_mm256_slli_epi16(w, 1), _mm256_srai_epi16(w, 15)),
-                               u8max);
-        }
-        const __m128i v = Bytes16(w);
-        if (rem == 16) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k * F + p0), v);
-        } else {
-          alignas(16) uint8_t t[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
-          std::memcpy(out + k * F + p0, t, rem);
-        }
+        QuantiseStore16(al, ah, _mm256_set1_ps(plan.inv[k]), k == 0 && !sg, out + k * F + p0, rem);
       }
     }
   }
@@ -346,8 +355,6 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
     for (int j = 0; j < 4; ++j) cp[k][j] = _mm256_set1_epi32(PairOf(c[2 * j], c[2 * j + 1]));
     inv[k] = _mm256_set1_ps(plan.inv[k]);
   }
-  const __m256i zero = _mm256_setzero_si256(), u8max = _mm256_set1_epi16(255);
-  const __m256i s8min = _mm256_set1_epi16(-128), s8max = _mm256_set1_epi16(127);
   for (size_t g = 0; g < G; ++g) {
     const uint8_t* r[8];
     for (int n = 0; n < 8; ++n) r[n] = src + (perm ? perm[8 * g + n] : 8 * g + n) * npix;
@@ -377,25 +384,7 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
           al = _mm256_add_epi32(al, _mm256_madd_epi16(pl[j], cp[k][j]));
           ah = _mm256_add_epi32(ah, _mm256_madd_epi16(ph[j], cp[k][j]));
         }
-        const __m256i ql = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(al), inv[k]));
-        const __m256i qh = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(ah), inv[k]));
-        __m256i w = _mm256_packs_epi32(ql, qh);  // pixel order
-        if (k == 0 && !plan.is_signed) {
-          w = _mm256_min_epi16(_mm256_max_epi16(w, zero), u8max);
-        } else {
-          w = _mm256_min_epi16(_mm256_max_epi16(w, s8min), s8max);
-          w = _mm256_and_si256(_mm256_xor_si256(_mm256_slli_epi16(w, 1), _mm256_srai_epi16(w, 15)),
-                               u8max);
-        }
-        const __m256i b8 = _mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08);
-        const __m128i v = _mm256_castsi256_si128(b8);
-        if (rem == 16) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k * F + p0), v);
-        } else {
-          alignas(16) uint8_t t[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
-          std::memcpy(out + k * F + p0, t, rem);
-        }
+        QuantiseStore16(al, ah, inv[k], k == 0 && !plan.is_signed, out + k * F + p0, rem);
       }
     }
   }

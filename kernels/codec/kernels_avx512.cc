@@ -787,6 +787,26 @@ bool DctSymmetric8(const int16_t* c, int K) {
   return true;
 }
 
+// The quantiser of §6.2 on the int32 sums of 32 pixels (al: pixels 8l +
+// 0..3 of lane l, ah: 8l + 4..7, as the vpunpck{l,h}wd pairs leave them):
+// IEEE float multiply + RNE convert as the scalar code, vpackssdw back to
+// pixel order (exact: |q| < 4096), saturating narrowing (the clamps), zigzag
+// unless it is the DC of an unsigned map; 32 symbols stored under m.
+inline void QuantiseStore32(__m512i al, __m512i ah, __m512 iv, bool unsigned_dc, uint8_t* out,
+                            __mmask32 m) {
+  const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(al), iv));
+  const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(ah), iv));
+  const __m512i w = _mm512_packs_epi32(ql, qh);  // pixel order
+  __m256i b;
+  if (unsigned_dc) {  // clamp 0..255, no zigzag
+    b = _mm512_cvtusepi16_epi8(_mm512_max_epi16(w, _mm512_setzero_si512()));
+  } else {
+    b = _mm512_cvtsepi16_epi8(w);
+    b = _mm256_xor_si256(_mm256_add_epi8(b, b), _mm256_movm_epi8(_mm256_movepi8_mask(b)));
+  }
+  _mm256_mask_storeu_epi8(out, m, b);
+}
+
 // The forward transform on channel planes: 32 pixels of one group per
 // step, or all pixels of 4 or 2 groups for tiles of 8 or 16 pixels (their
 // symbols are consecutive in the stream too). K is a template parameter:
@@ -858,17 +878,7 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
         const __m512 iv = _mm512_set1_ps(inv[k]);
         const __m512i al = _mm512_dpwssd_epi32(_mm512_madd_epi16(pl[o], c0), pl[o + 1], c1);
         const __m512i ah = _mm512_dpwssd_epi32(_mm512_madd_epi16(ph[o], c0), ph[o + 1], c1);
-        const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(al), iv));
-        const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(ah), iv));
-        const __m512i w = _mm512_packs_epi32(ql, qh);  // pixel order
-        __m256i b;
-        if (!SG && k == 0) {  // DC of an unsigned map: clamp 0..255, no zigzag
-          b = _mm512_cvtusepi16_epi8(_mm512_max_epi16(w, _mm512_setzero_si512()));
-        } else {
-          b = _mm512_cvtsepi16_epi8(w);
-          b = _mm256_xor_si256(_mm256_add_epi8(b, b), _mm256_movm_epi8(_mm256_movepi8_mask(b)));
-        }
-        _mm256_mask_storeu_epi8(out + k * F + p0, m, b);
+        QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
       }
     }
     g += multi ? gps : 1;
@@ -932,17 +942,7 @@ void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
           ah = _mm512_dpwssd_epi32(ah, qh_in[j], c);
         }
         const __m512 iv = _mm512_set1_ps(plan.inv[k]);
-        const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(al), iv));
-        const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(ah), iv));
-        const __m512i w = _mm512_packs_epi32(ql, qh);  // pixel order
-        __m256i b;
-        if (!SG && k == 0) {  // DC of an unsigned map: clamp 0..255, no zigzag
-          b = _mm512_cvtusepi16_epi8(_mm512_max_epi16(w, _mm512_setzero_si512()));
-        } else {
-          b = _mm512_cvtsepi16_epi8(w);
-          b = _mm256_xor_si256(_mm256_add_epi8(b, b), _mm256_movm_epi8(_mm256_movepi8_mask(b)));
-        }
-        _mm256_mask_storeu_epi8(out + k * F + p0, m, b);
+        QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
       }
     }
   }
@@ -997,6 +997,28 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   kByK[plan.is_signed][plan.K - 1](plan, src, npix, perm, sym);
 }
 
+// D_k = clamp(q_k * step_k, +-4095) of 32 symbols (§6.3) in int16 lanes:
+// q is first clamped to +-qlim = +-(4095/step + 1), which gives the same
+// result as the scalar int32 code; when exact (|q| * step <= 4095 for
+// every symbol) no clamp can act and none is applied.
+inline __m512i Dequantise32(const uint8_t* s8, __mmask32 lm, bool unsigned_dc, __m512i step,
+                            __m512i qlim, bool exact) {
+  const __m256i s = _mm256_maskz_loadu_epi8(lm, s8);
+  __m512i q;
+  if (unsigned_dc) {
+    q = _mm512_cvtepu8_epi16(s);
+  } else {
+    const __m256i u = _mm256_xor_si256(
+        _mm256_and_si256(_mm256_srli_epi16(s, 1), _mm256_set1_epi8(0x7F)),
+        _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, _mm256_set1_epi8(1))));
+    q = _mm512_cvtepi8_epi16(u);
+  }
+  if (exact) return _mm512_mullo_epi16(q, step);
+  q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim)), qlim);
+  return _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step), _mm512_set1_epi16(-kDequantMax)),
+                          _mm512_set1_epi16(kDequantMax));
+}
+
 struct InvIdx {
   alignas(64) uint8_t idx[64];
   InvIdx() {
@@ -1048,34 +1070,15 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
         co[n][j] = _mm512_set1_epi32(PairOf(cf(4 * j + 1), cf(4 * j + 3)));
       }
   }
-  const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
   const __m512i oidx = _mm512_load_si512(iidx.idx);
-  const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
   constexpr bool sg = SG;
   for (size_t f0 = 0; f0 < F; f0 += 32) {
     const size_t rem = F - f0 < 32 ? F - f0 : 32;
     const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
     __m512i d[8];
-    for (int k = 0; k < K; ++k) {
-      const __m256i s = _mm256_maskz_loadu_epi8(lm, sym + k * F + f0);
-      __m512i q;
-      if (k == 0 && !sg) {
-        q = _mm512_cvtepu8_epi16(s);
-      } else {
-        const __m256i u =
-            _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(s, 1), x7f),
-                             _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
-        q = _mm512_cvtepi8_epi16(u);
-      }
-      if (exact[k]) {
-        d[k] = _mm512_mullo_epi16(q, step[k]);
-      } else {
-        q = _mm512_min_epi16(
-            _mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), qlim[k])), qlim[k]);
-        d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, step[k]), dmin), dmax);
-      }
-    }
+    for (int k = 0; k < K; ++k)
+      d[k] = Dequantise32(sym + k * F + f0, lm, k == 0 && !sg, step[k], qlim[k], exact[k]);
     for (int k = K; k < 8; ++k) d[k] = _mm512_setzero_si512();
     __m512i ylo[8], yhi[8];
     if (bfly) {
@@ -1160,9 +1163,7 @@ void DctInverseL(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
     qlim[k] = static_cast<int16_t>(kDequantMax / plan.step[k] + 1);
     exact[k] = (k == 0 && !SG ? 255 : 128) * plan.step[k] <= kDequantMax;
   }
-  const __m512i dmax = _mm512_set1_epi16(kDequantMax), dmin = _mm512_set1_epi16(-kDequantMax);
   const __m512i round = _mm512_set1_epi32(1 << (kFracBits - 1));
-  const __m256i one = _mm256_set1_epi8(1), x7f = _mm256_set1_epi8(0x7F);
   __m512i d[64];
   __m512i el[16], eh[16], ol[16], oh[16];  // pairs of lanes 8l + 0..3 / 8l + 4..7
   alignas(64) uint8_t rows[L * 32];
@@ -1170,26 +1171,10 @@ void DctInverseL(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   for (size_t f0 = 0; f0 < F; f0 += 32) {
     const size_t rem = F - f0 < 32 ? F - f0 : 32;
     const __mmask32 lm = static_cast<__mmask32>(Prefix(rem));
-    for (int k = 0; k < K; ++k) {
-      const __m256i s = _mm256_maskz_loadu_epi8(lm, sym + k * F + f0);
-      __m512i q;
-      if (k == 0 && !SG) {
-        q = _mm512_cvtepu8_epi16(s);
-      } else {
-        const __m256i u =
-            _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(s, 1), x7f),
-                             _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_and_si256(s, one)));
-        q = _mm512_cvtepi8_epi16(u);
-      }
-      const __m512i st = _mm512_set1_epi16(static_cast<int16_t>(plan.step[k]));
-      if (exact[k]) {
-        d[k] = _mm512_mullo_epi16(q, st);
-      } else {
-        const __m512i ql = _mm512_set1_epi16(qlim[k]);
-        q = _mm512_min_epi16(_mm512_max_epi16(q, _mm512_sub_epi16(_mm512_setzero_si512(), ql)), ql);
-        d[k] = _mm512_min_epi16(_mm512_max_epi16(_mm512_mullo_epi16(q, st), dmin), dmax);
-      }
-    }
+    for (int k = 0; k < K; ++k)
+      d[k] = Dequantise32(sym + k * F + f0, lm, k == 0 && !SG,
+                          _mm512_set1_epi16(static_cast<int16_t>(plan.step[k])),
+                          _mm512_set1_epi16(qlim[k]), exact[k]);
     for (int k = K; k < KK; ++k) d[k] = _mm512_setzero_si512();
     for (int i = 0; i < PP; ++i) {
       el[i] = _mm512_unpacklo_epi16(d[4 * i], d[4 * i + 2]);
