@@ -142,21 +142,7 @@ size_t CountZerosB(const uint8_t* src, size_t n) {
   return z + CountZerosRef(src + i, n - i);
 }
 
-// ---- DCT, L = 8
-inline int32_t PairOf(int16_t a, int16_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(a)) |
-                              (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
-}
-
-// Cf[k][L-1-n] = (-1)^k Cf[k][n] (the DCT-II's symmetry), checked on the
-// table rather than assumed.
-bool DctSymmetricB(const int16_t* c, int L, int K) {
-  for (int k = 0; k < K; ++k)
-    for (int n = 0; n < L / 2; ++n)
-      if (c[L * k + L - 1 - n] != ((k & 1) ? -c[L * k + n] : c[L * k + n])) return false;
-  return true;
-}
-
+// ---- DCT, L = 8 (DctForwardB, DctInverseB) and L = 16, 32, 64 (DctForwardLB, DctInverseLB)
 // Sixteen int16 in 0..255 (pixel order) -> bytes.
 inline __m128i Bytes16(__m256i w) {
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08));
@@ -338,7 +324,7 @@ void DctInverseLB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t*
 void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
                  uint8_t* sym) {
   if (plan.L != 8) {
-    if (DctSymmetricB(plan.coef, plan.L, plan.K)) {
+    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
       if (plan.L == 16) return DctForwardLB<16>(plan, src, npix, perm, sym);
       if (plan.L == 32) return DctForwardLB<32>(plan, src, npix, perm, sym);
       if (plan.L == 64) return DctForwardLB<64>(plan, src, npix, perm, sym);
@@ -392,7 +378,7 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
 
 void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   if (plan.L != 8) {
-    if (DctSymmetricB(plan.coef, plan.L, plan.K)) {
+    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
       if (plan.L == 16) return DctInverseLB<16>(plan, sym, npix, dst);
       if (plan.L == 32) return DctInverseLB<32>(plan, sym, npix, dst);
       if (plan.L == 64) return DctInverseLB<64>(plan, sym, npix, dst);

@@ -772,21 +772,6 @@ size_t CountZeros(const uint8_t* src, size_t n) {
 }
 
 // ---- DCT, L = 8, and L = 16, 32, 64 (DctPlanesL, DctInverseL).
-inline int32_t PairOf(int16_t a, int16_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(a)) |
-                              (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
-}
-
-// Cf[k][7-n] = (-1)^k Cf[k][n] (exact integers), so even rows need only
-// x[n] + x[7-n] and odd rows x[n] - x[7-n]: half the multiply-adds, the
-// same int32 sums. Checked on the table rather than assumed.
-bool DctSymmetric8(const int16_t* c, int K) {
-  for (int k = 0; k < K; ++k)
-    for (int n = 0; n < 4; ++n)
-      if (c[8 * k + 7 - n] != ((k & 1) ? -c[8 * k + n] : c[8 * k + n])) return false;
-  return true;
-}
-
 // The quantiser of §6.2 on the int32 sums of 32 pixels (al: pixels 8l +
 // 0..3 of lane l, ah: 8l + 4..7, as the vpunpck{l,h}wd pairs leave them):
 // IEEE float multiply + RNE convert as the scalar code, vpackssdw back to
@@ -885,15 +870,6 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   }
 }
 
-// Cf[k][L-1-n] = (-1)^k Cf[k][n] for any L (the DCT-II's symmetry;
-// DctSymmetric8 for L = 8), checked on the table rather than assumed.
-bool DctSymmetric(const int16_t* c, int L, int K) {
-  for (int k = 0; k < K; ++k)
-    for (int n = 0; n < L / 2; ++n)
-      if (c[L * k + L - 1 - n] != ((k & 1) ? -c[L * k + n] : c[L * k + n])) return false;
-  return true;
-}
-
 // The forward transform for L = 16, 32, 64 on channel planes: the
 // arithmetic of DctPlanesK (butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
 // x_(L-1-n), int16 pairs by vpunpck{l,h}wd, vpdpwssd, the IEEE quantiser,
@@ -973,7 +949,7 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   }
   // (The butterfly needs the table's symmetry, which holds for the
   // normative table; checked rather than assumed.)
-  if (plan.L != 8 || !DctSymmetric8(plan.coef, plan.K)) {
+  if (plan.L != 8 || !DctSymmetric(plan.coef, 8, plan.K)) {
     if (DctSymmetric(plan.coef, plan.L, plan.K)) {
       using FnL = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
       FnL f = nullptr;
@@ -1060,7 +1036,7 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   }
   // Butterfly (as the forward): y[n] / y[7-n] = E_n +- O_n, E from the
   // even rows, O from the odd ones, n < 4: half the multiply-adds.
-  const bool bfly = K > 4 && DctSymmetric8(plan.coef, K);
+  const bool bfly = K > 4 && DctSymmetric(plan.coef, 8, K);
   __m512i ce[4][2], co[4][2];
   if (bfly) {
     for (int n = 0; n < 4; ++n)
