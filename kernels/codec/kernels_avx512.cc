@@ -792,6 +792,20 @@ inline void QuantiseStore32(__m512i al, __m512i ah, __m512 iv, bool unsigned_dc,
   _mm256_mask_storeu_epi8(out, m, b);
 }
 
+// Row n of groups g .. g + gps - 1 of a tile of 16 (gps = 2) or 8 (gps =
+// 4) pixels: 32 bytes, in stream order (g*npix + p).
+template <class Row>
+inline __m256i GroupsRow(const Row& row, size_t g, int n, size_t gps) {
+  if (gps == 2)
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g, n)))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g + 1, n))), 1);
+  uint64_t q[4];
+  for (int i = 0; i < 4; ++i) std::memcpy(&q[i], row(g + i, n), 8);
+  return _mm256_set_epi64x(static_cast<long long>(q[3]), static_cast<long long>(q[2]),
+                           static_cast<long long>(q[1]), static_cast<long long>(q[0]));
+}
+
 // The forward transform on channel planes: 32 pixels of one group per
 // step, or all pixels of 4 or 2 groups for tiles of 8 or 16 pixels (their
 // symbols are consecutive in the stream too). K is a template parameter:
@@ -834,15 +848,8 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
         __m256i b;
         if (!multi) {
           b = _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
-        } else if (gps == 2) {
-          b = _mm256_inserti128_si256(
-              _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g, n)))),
-              _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g + 1, n))), 1);
         } else {
-          uint64_t q[4];
-          for (int i = 0; i < 4; ++i) std::memcpy(&q[i], row(g + i, n), 8);
-          b = _mm256_set_epi64x(static_cast<long long>(q[3]), static_cast<long long>(q[2]),
-                                static_cast<long long>(q[1]), static_cast<long long>(q[0]));
+          b = GroupsRow(row, g, n, gps);
         }
         x[n] = SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
       }
@@ -873,9 +880,10 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
 // The forward transform for L = 16, 32, 64 on channel planes: the
 // arithmetic of DctPlanesK (butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
 // x_(L-1-n), int16 pairs by vpunpck{l,h}wd, vpdpwssd, the IEEE quantiser,
-// saturating packs), 32 pixels of one group per step, with K a run-time
-// loop and the L / 2 pairs of each half kept on the stack (up to 64 zmm
-// for L = 64). Even rows k take the pairs of s, odd rows those of d.
+// saturating packs), 32 pixels of one group per step (or 4 / 2 groups of
+// tiles of 8 / 16 pixels), with K a run-time loop and the L / 2 pairs of
+// each half kept on the stack (up to 64 zmm for L = 64). Even rows k take
+// the pairs of s, odd rows those of d.
 template <int L, bool SG>
 void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
                 uint8_t* sym) {
@@ -886,14 +894,23 @@ void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
   for (int k = 0; k < K; ++k)
     for (int j = 0; j < P; ++j) cp[k][j] = PairOf(plan.coef[k * L + 2 * j], plan.coef[k * L + 2 * j + 1]);
   __m512i pl[2][P], ph[2][P];  // [s or d][pair]: pixels 8l + 0..3 / 8l + 4..7 of lane l
-  for (size_t g = 0; g < G; ++g) {
-    auto row = [&](int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
+  auto row = [&](size_t g, int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
+  // As DctPlanesK: tiles of 8 or 16 pixels take 4 or 2 groups per step
+  // (their symbols are consecutive in the stream, g*npix + p).
+  const size_t gps = npix == 8 || npix == 16 ? 32 / npix : 1;
+  for (size_t g = 0; g < G;) {
+    const bool multi = gps > 1 && g + gps <= G;  // else one group (the last < gps)
     uint8_t* out = sym + g * npix;
-    for (size_t p0 = 0; p0 < npix; p0 += 32) {
-      const __mmask32 m =
-          npix - p0 >= 32 ? ~__mmask32{0} : static_cast<__mmask32>(Prefix(npix - p0));
+    for (size_t p0 = 0; p0 < (multi ? 1 : npix); p0 += 32) {
+      const __mmask32 m = multi || npix - p0 >= 32 ? ~__mmask32{0}
+                                                   : static_cast<__mmask32>(Prefix(npix - p0));
       auto load = [&](int n) {
-        const __m256i b = _mm256_maskz_loadu_epi8(m, row(n) + p0);
+        __m256i b;
+        if (!multi) {
+          b = _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
+        } else {
+          b = GroupsRow(row, g, n, gps);
+        }
         return SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
       };
 #pragma GCC unroll 16
@@ -921,6 +938,7 @@ void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
         QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
       }
     }
+    g += multi ? gps : 1;
   }
 }
 
