@@ -215,41 +215,41 @@ TEST(Kernels, DctMatchesScalarIncludingClamps) {
     for (int L : {1, 8, 16, 32, 64}) {
       for (int K = 1; K <= L; K += (L == 8 ? 1 : 5)) {
         for (bool sg : {false, true}) {
-         // Tiles of 8 and 16 pixels take several groups per step in the
-         // AVX-512 forward (4 or 2; G up to 9 leaves a remainder).
-         for (size_t npix : {size_t{8}, size_t{16}, size_t{1 + rng() % 70}}) {
-          const int G = 1 + int(rng() % (npix == 8 || npix == 16 ? 9 : 3));
-          uint16_t steps[64];
-          for (int i = 0; i < K; ++i) steps[i] = uint16_t(1 + rng() % (i % 3 == 0 ? 255 : 4));
-          DctPlan plan;
-          MakeDctPlan(L, K, steps, sg, G * L, &plan);
-          // Channel planes (row ch = channel ch of the npix pixels), with
-          // and without a permutation of the rows.
-          std::vector<uint8_t> x(npix * G * L);
-          for (auto& v : x) v = uint8_t(rng() % 4 == 0 ? (rng() & 1 ? 255 : 128) : rng());
-          std::vector<uint16_t> perm(G * L);
-          std::iota(perm.begin(), perm.end(), uint16_t{0});
-          std::shuffle(perm.begin(), perm.end(), rng);
-          const size_t sn = npix * G * K;
-          for (const uint16_t* pm : {static_cast<const uint16_t*>(nullptr), static_cast<const uint16_t*>(perm.data())}) {
-            std::vector<uint8_t> s1(sn), s2(sn + 1, 0xEE);
-            kScalarKernels.dct_forward(plan, x.data(), npix, pm, s1.data());
-            k->dct_forward(plan, x.data(), npix, pm, s2.data());
-            ASSERT_EQ(s2.back(), 0xEE);
-            s2.pop_back();
-            ASSERT_EQ(s1, s2) << name << " L=" << L << " K=" << K << " npix=" << npix
-                              << " G=" << G << " perm=" << (pm != nullptr);
+          // Tiles of 8 and 16 pixels take several groups per step in the
+          // AVX-512 forward (4 or 2; G up to 9 leaves a remainder).
+          for (size_t npix : {size_t{8}, size_t{16}, size_t{1 + rng() % 70}}) {
+            const int G = 1 + int(rng() % (npix == 8 || npix == 16 ? 9 : 3));
+            uint16_t steps[64];
+            for (int i = 0; i < K; ++i) steps[i] = uint16_t(1 + rng() % (i % 3 == 0 ? 255 : 4));
+            DctPlan plan;
+            MakeDctPlan(L, K, steps, sg, G * L, &plan);
+            // Channel planes (row ch = channel ch of the npix pixels), with
+            // and without a permutation of the rows.
+            std::vector<uint8_t> x(npix * G * L);
+            for (auto& v : x) v = uint8_t(rng() % 4 == 0 ? (rng() & 1 ? 255 : 128) : rng());
+            std::vector<uint16_t> perm(G * L);
+            std::iota(perm.begin(), perm.end(), uint16_t{0});
+            std::shuffle(perm.begin(), perm.end(), rng);
+            const size_t sn = npix * G * K;
+            for (const uint16_t* pm : {static_cast<const uint16_t*>(nullptr), static_cast<const uint16_t*>(perm.data())}) {
+              std::vector<uint8_t> s1(sn), s2(sn + 1, 0xEE);
+              kScalarKernels.dct_forward(plan, x.data(), npix, pm, s1.data());
+              k->dct_forward(plan, x.data(), npix, pm, s2.data());
+              ASSERT_EQ(s2.back(), 0xEE);
+              s2.pop_back();
+              ASSERT_EQ(s1, s2) << name << " L=" << L << " K=" << K << " npix=" << npix
+                                << " G=" << G << " perm=" << (pm != nullptr);
+            }
+            std::vector<uint8_t> s1(sn);
+            // Arbitrary symbols too (streams not from the encoder).
+            for (auto& v : s1) v = uint8_t(rng());
+            std::vector<uint8_t> y1(x.size()), y2(x.size() + 1, 0xEE);
+            kScalarKernels.dct_inverse(plan, s1.data(), npix, y1.data());
+            k->dct_inverse(plan, s1.data(), npix, y2.data());
+            ASSERT_EQ(y2.back(), 0xEE);
+            y2.pop_back();
+            ASSERT_EQ(y1, y2) << name << " L=" << L << " K=" << K << " npix=" << npix;
           }
-          std::vector<uint8_t> s1(sn);
-          // Arbitrary symbols too (streams not from the encoder).
-          for (auto& v : s1) v = uint8_t(rng());
-          std::vector<uint8_t> y1(x.size()), y2(x.size() + 1, 0xEE);
-          kScalarKernels.dct_inverse(plan, s1.data(), npix, y1.data());
-          k->dct_inverse(plan, s1.data(), npix, y2.data());
-          ASSERT_EQ(y2.back(), 0xEE);
-          y2.pop_back();
-          ASSERT_EQ(y1, y2) << name << " L=" << L << " K=" << K << " npix=" << npix;
-         }
         }
       }
     }
