@@ -792,11 +792,32 @@ inline void QuantiseStore32(__m512i al, __m512i ah, __m512 iv, bool unsigned_dc,
   _mm256_mask_storeu_epi8(out, m, b);
 }
 
-// Row n of groups g .. g + gps - 1 of a tile of 16 (gps = 2) or 8 (gps =
-// 4) pixels: 32 bytes, in stream order (g*npix + p).
+// The steps of 32 lanes of the forward transforms over the G groups of a
+// tile of npix pixels: 32 pixels of one group, or, for tiles of 8 or 16
+// pixels (C = 2048, 1024), all pixels of 4 or 2 groups, whose symbols are
+// also consecutive in the stream (g*npix + p). body(g, ng, p0, m): groups
+// g .. g + ng - 1, pixels from p0, lanes m.
+template <class Body>
+inline void ForEachStep32(size_t G, size_t npix, const Body& body) {
+  const size_t gps = npix == 8 || npix == 16 ? 32 / npix : 1;
+  for (size_t g = 0; g < G;) {
+    const size_t ng = gps > 1 && g + gps <= G ? gps : 1;  // the last < gps: one by one
+    for (size_t p0 = 0; p0 < (ng > 1 ? 1 : npix); p0 += 32) {
+      const __mmask32 m = ng > 1 || npix - p0 >= 32 ? ~__mmask32{0}
+                                                    : static_cast<__mmask32>(Prefix(npix - p0));
+      body(g, ng, p0, m);
+    }
+    g += ng;
+  }
+}
+
+// Row n of a step of ForEachStep32 (32 bytes): pixels p0.. of group g
+// under m, or row n of groups g .. g + ng - 1 (ng = 2: 16 pixels each, 4:
+// 8 pixels each).
 template <class Row>
-inline __m256i GroupsRow(const Row& row, size_t g, int n, size_t gps) {
-  if (gps == 2)
+inline __m256i StepRow(const Row& row, size_t g, int n, size_t ng, size_t p0, __mmask32 m) {
+  if (ng == 1) return _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
+  if (ng == 2)
     return _mm256_inserti128_si256(
         _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g, n)))),
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(g + 1, n))), 1);
@@ -833,57 +854,41 @@ void DctPlanesK(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
     inv[k] = plan.inv[k];
   }
   auto row = [&](size_t g, int n) { return src + (perm ? perm[8 * g + n] : 8 * g + n) * npix; };
-  // 32 lanes per step: 32 pixels of one group, or, for tiles of 8 or 16
-  // pixels (C = 2048, 1024), all pixels of 4 or 2 groups, whose symbols
-  // are also consecutive in the stream (g*npix + p).
-  const size_t gps = npix == 8 || npix == 16 ? 32 / npix : 1;
-  for (size_t g = 0; g < G;) {
-    const bool multi = gps > 1 && g + gps <= G;  // else one group (the last < gps)
+  ForEachStep32(G, npix, [&](size_t g, size_t ng, size_t p0, __mmask32 m) {
     uint8_t* out = sym + g * npix;
-    for (size_t p0 = 0; p0 < (multi ? 1 : npix); p0 += 32) {
-      const __mmask32 m = multi || npix - p0 >= 32 ? ~__mmask32{0}
-                                                   : static_cast<__mmask32>(Prefix(npix - p0));
-      __m512i x[8];
-      for (int n = 0; n < 8; ++n) {
-        __m256i b;
-        if (!multi) {
-          b = _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
-        } else {
-          b = GroupsRow(row, g, n, gps);
-        }
-        x[n] = SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
-      }
-      __m512i pl[4], ph[4];  // int16 pairs (s0, s1), (s2, s3), (d0, d1), (d2, d3)
-      __m512i sd[8];         // s0..s3, d0..d3
-      for (int n = 0; n < 4; ++n) {
-        sd[n] = _mm512_add_epi16(x[n], x[7 - n]);
-        sd[4 + n] = _mm512_sub_epi16(x[n], x[7 - n]);
-      }
-      for (int j = 0; j < 4; ++j) {
-        pl[j] = _mm512_unpacklo_epi16(sd[2 * j], sd[2 * j + 1]);
-        ph[j] = _mm512_unpackhi_epi16(sd[2 * j], sd[2 * j + 1]);
-      }
-#pragma GCC unroll 8
-      for (int k = 0; k < K; ++k) {
-        const int o = (k & 1) ? 2 : 0;  // pairs of s (even k) or d (odd k)
-        const __m512i c0 = _mm512_set1_epi32(cp[k][0]), c1 = _mm512_set1_epi32(cp[k][1]);
-        const __m512 iv = _mm512_set1_ps(inv[k]);
-        const __m512i al = _mm512_dpwssd_epi32(_mm512_madd_epi16(pl[o], c0), pl[o + 1], c1);
-        const __m512i ah = _mm512_dpwssd_epi32(_mm512_madd_epi16(ph[o], c0), ph[o + 1], c1);
-        QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
-      }
+    __m512i x[8];
+    for (int n = 0; n < 8; ++n) {
+      const __m256i b = StepRow(row, g, n, ng, p0, m);
+      x[n] = SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
     }
-    g += multi ? gps : 1;
-  }
+    __m512i pl[4], ph[4];  // int16 pairs (s0, s1), (s2, s3), (d0, d1), (d2, d3)
+    __m512i sd[8];         // s0..s3, d0..d3
+    for (int n = 0; n < 4; ++n) {
+      sd[n] = _mm512_add_epi16(x[n], x[7 - n]);
+      sd[4 + n] = _mm512_sub_epi16(x[n], x[7 - n]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      pl[j] = _mm512_unpacklo_epi16(sd[2 * j], sd[2 * j + 1]);
+      ph[j] = _mm512_unpackhi_epi16(sd[2 * j], sd[2 * j + 1]);
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) {
+      const int o = (k & 1) ? 2 : 0;  // pairs of s (even k) or d (odd k)
+      const __m512i c0 = _mm512_set1_epi32(cp[k][0]), c1 = _mm512_set1_epi32(cp[k][1]);
+      const __m512 iv = _mm512_set1_ps(inv[k]);
+      const __m512i al = _mm512_dpwssd_epi32(_mm512_madd_epi16(pl[o], c0), pl[o + 1], c1);
+      const __m512i ah = _mm512_dpwssd_epi32(_mm512_madd_epi16(ph[o], c0), ph[o + 1], c1);
+      QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
+    }
+  });
 }
 
 // The forward transform for L = 16, 32, 64 on channel planes: the
 // arithmetic of DctPlanesK (butterfly s_n = x_n + x_(L-1-n), d_n = x_n -
 // x_(L-1-n), int16 pairs by vpunpck{l,h}wd, vpdpwssd, the IEEE quantiser,
-// saturating packs), 32 pixels of one group per step (or 4 / 2 groups of
-// tiles of 8 / 16 pixels), with K a run-time loop and the L / 2 pairs of
-// each half kept on the stack (up to 64 zmm for L = 64). Even rows k take
-// the pairs of s, odd rows those of d.
+// saturating packs), the steps of ForEachStep32, with K a run-time loop
+// and the L / 2 pairs of each half kept on the stack (up to 64 zmm for
+// L = 64). Even rows k take the pairs of s, odd rows those of d.
 template <int L, bool SG>
 void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
                 uint8_t* sym) {
@@ -895,51 +900,37 @@ void DctPlanesL(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
     for (int j = 0; j < P; ++j) cp[k][j] = PairOf(plan.coef[k * L + 2 * j], plan.coef[k * L + 2 * j + 1]);
   __m512i pl[2][P], ph[2][P];  // [s or d][pair]: pixels 8l + 0..3 / 8l + 4..7 of lane l
   auto row = [&](size_t g, int n) { return src + (perm ? perm[L * g + n] : L * g + n) * npix; };
-  // As DctPlanesK: tiles of 8 or 16 pixels take 4 or 2 groups per step
-  // (their symbols are consecutive in the stream, g*npix + p).
-  const size_t gps = npix == 8 || npix == 16 ? 32 / npix : 1;
-  for (size_t g = 0; g < G;) {
-    const bool multi = gps > 1 && g + gps <= G;  // else one group (the last < gps)
+  ForEachStep32(G, npix, [&](size_t g, size_t ng, size_t p0, __mmask32 m) {
     uint8_t* out = sym + g * npix;
-    for (size_t p0 = 0; p0 < (multi ? 1 : npix); p0 += 32) {
-      const __mmask32 m = multi || npix - p0 >= 32 ? ~__mmask32{0}
-                                                   : static_cast<__mmask32>(Prefix(npix - p0));
-      auto load = [&](int n) {
-        __m256i b;
-        if (!multi) {
-          b = _mm256_maskz_loadu_epi8(m, row(g, n) + p0);
-        } else {
-          b = GroupsRow(row, g, n, gps);
-        }
-        return SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
-      };
+    auto load = [&](int n) {
+      const __m256i b = StepRow(row, g, n, ng, p0, m);
+      return SG ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
+    };
+#pragma GCC unroll 16
+    for (int j = 0; j < P; ++j) {
+      const __m512i a0 = load(2 * j), a1 = load(2 * j + 1);
+      const __m512i b0 = load(L - 1 - 2 * j), b1 = load(L - 2 - 2 * j);
+      const __m512i s0 = _mm512_add_epi16(a0, b0), s1 = _mm512_add_epi16(a1, b1);
+      const __m512i d0 = _mm512_sub_epi16(a0, b0), d1 = _mm512_sub_epi16(a1, b1);
+      pl[0][j] = _mm512_unpacklo_epi16(s0, s1);
+      ph[0][j] = _mm512_unpackhi_epi16(s0, s1);
+      pl[1][j] = _mm512_unpacklo_epi16(d0, d1);
+      ph[1][j] = _mm512_unpackhi_epi16(d0, d1);
+    }
+    for (int k = 0; k < K; ++k) {
+      const __m512i* ql_in = pl[k & 1];
+      const __m512i* qh_in = ph[k & 1];
+      __m512i al = _mm512_setzero_si512(), ah = _mm512_setzero_si512();
 #pragma GCC unroll 16
       for (int j = 0; j < P; ++j) {
-        const __m512i a0 = load(2 * j), a1 = load(2 * j + 1);
-        const __m512i b0 = load(L - 1 - 2 * j), b1 = load(L - 2 - 2 * j);
-        const __m512i s0 = _mm512_add_epi16(a0, b0), s1 = _mm512_add_epi16(a1, b1);
-        const __m512i d0 = _mm512_sub_epi16(a0, b0), d1 = _mm512_sub_epi16(a1, b1);
-        pl[0][j] = _mm512_unpacklo_epi16(s0, s1);
-        ph[0][j] = _mm512_unpackhi_epi16(s0, s1);
-        pl[1][j] = _mm512_unpacklo_epi16(d0, d1);
-        ph[1][j] = _mm512_unpackhi_epi16(d0, d1);
+        const __m512i c = _mm512_set1_epi32(cp[k][j]);
+        al = _mm512_dpwssd_epi32(al, ql_in[j], c);
+        ah = _mm512_dpwssd_epi32(ah, qh_in[j], c);
       }
-      for (int k = 0; k < K; ++k) {
-        const __m512i* ql_in = pl[k & 1];
-        const __m512i* qh_in = ph[k & 1];
-        __m512i al = _mm512_setzero_si512(), ah = _mm512_setzero_si512();
-#pragma GCC unroll 16
-        for (int j = 0; j < P; ++j) {
-          const __m512i c = _mm512_set1_epi32(cp[k][j]);
-          al = _mm512_dpwssd_epi32(al, ql_in[j], c);
-          ah = _mm512_dpwssd_epi32(ah, qh_in[j], c);
-        }
-        const __m512 iv = _mm512_set1_ps(plan.inv[k]);
-        QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
-      }
+      const __m512 iv = _mm512_set1_ps(plan.inv[k]);
+      QuantiseStore32(al, ah, iv, !SG && k == 0, out + k * F + p0, m);
     }
-    g += multi ? gps : 1;
-  }
+  });
 }
 
 // L = 1 (FORMAT.md §6.5): the plan's 256-entry table, 64 values per step
