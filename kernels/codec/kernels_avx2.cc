@@ -264,9 +264,14 @@ void DctInverseLB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t*
   for (size_t f0 = 0; f0 < F; f0 += 16) {
     const size_t rem = F - f0 < 16 ? F - f0 : 16;
     for (int k = 0; k < K; ++k) {
-      alignas(16) uint8_t t[16] = {};
-      std::memcpy(t, sym + k * F + f0, rem);
-      const __m128i s = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+      __m128i s;
+      if (rem == 16) {
+        s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sym + k * F + f0));
+      } else {  // the last groups, zero-padded
+        alignas(16) uint8_t t[16] = {};
+        std::memcpy(t, sym + k * F + f0, rem);
+        s = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+      }
       __m128i u = s;
       if (k != 0 || sg)
         u = _mm_xor_si128(_mm_and_si128(_mm_srli_epi16(s, 1), x7f),
@@ -324,7 +329,7 @@ void DctInverseLB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t*
 void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uint16_t* perm,
                  uint8_t* sym) {
   if (plan.L != 8) {
-    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
+    if (PlanSymmetric(plan)) {
       if (plan.L == 16) return DctForwardLB<16>(plan, src, npix, perm, sym);
       if (plan.L == 32) return DctForwardLB<32>(plan, src, npix, perm, sym);
       if (plan.L == 64) return DctForwardLB<64>(plan, src, npix, perm, sym);
@@ -378,7 +383,7 @@ void DctForwardB(const DctPlan& plan, const uint8_t* src, size_t npix, const uin
 
 void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* dst) {
   if (plan.L != 8) {
-    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
+    if (PlanSymmetric(plan)) {
       if (plan.L == 16) return DctInverseLB<16>(plan, sym, npix, dst);
       if (plan.L == 32) return DctInverseLB<32>(plan, sym, npix, dst);
       if (plan.L == 64) return DctInverseLB<64>(plan, sym, npix, dst);

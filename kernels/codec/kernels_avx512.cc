@@ -956,30 +956,26 @@ void DctForward(const DctPlan& plan, const uint8_t* src, size_t npix, const uint
     }
     return;
   }
-  // (The butterfly needs the table's symmetry, which holds for the
+  // (The butterflies need the table's symmetry, which holds for the
   // normative table; checked rather than assumed.)
-  if (plan.L != 8 || !DctSymmetric(plan.coef, 8, plan.K)) {
-    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
-      using FnL = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
-      FnL f = nullptr;
-      if (plan.L == 16) f = plan.is_signed ? DctPlanesL<16, true> : DctPlanesL<16, false>;
-      if (plan.L == 32) f = plan.is_signed ? DctPlanesL<32, true> : DctPlanesL<32, false>;
-      if (plan.L == 64) f = plan.is_signed ? DctPlanesL<64, true> : DctPlanesL<64, false>;
-      if (f) {
-        f(plan, src, npix, perm, sym);
-        return;
-      }
-    }
+  const bool sym_ok = PlanSymmetric(plan);
+  if (plan.L == 8 && sym_ok) {
+    using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
+    static constexpr Fn kByK[2][8] = {
+        {DctPlanesK<1, false>, DctPlanesK<2, false>, DctPlanesK<3, false>, DctPlanesK<4, false>,
+         DctPlanesK<5, false>, DctPlanesK<6, false>, DctPlanesK<7, false>, DctPlanesK<8, false>},
+        {DctPlanesK<1, true>, DctPlanesK<2, true>, DctPlanesK<3, true>, DctPlanesK<4, true>,
+         DctPlanesK<5, true>, DctPlanesK<6, true>, DctPlanesK<7, true>, DctPlanesK<8, true>}};
+    kByK[plan.is_signed][plan.K - 1](plan, src, npix, perm, sym);
+  } else if (sym_ok && plan.L == 16) {
+    (plan.is_signed ? DctPlanesL<16, true> : DctPlanesL<16, false>)(plan, src, npix, perm, sym);
+  } else if (sym_ok && plan.L == 32) {
+    (plan.is_signed ? DctPlanesL<32, true> : DctPlanesL<32, false>)(plan, src, npix, perm, sym);
+  } else if (sym_ok && plan.L == 64) {
+    (plan.is_signed ? DctPlanesL<64, true> : DctPlanesL<64, false>)(plan, src, npix, perm, sym);
+  } else {
     kScalarKernels.dct_forward(plan, src, npix, perm, sym);
-    return;
   }
-  using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, const uint16_t*, uint8_t*);
-  static constexpr Fn kByK[2][8] = {
-      {DctPlanesK<1, false>, DctPlanesK<2, false>, DctPlanesK<3, false>, DctPlanesK<4, false>,
-       DctPlanesK<5, false>, DctPlanesK<6, false>, DctPlanesK<7, false>, DctPlanesK<8, false>},
-      {DctPlanesK<1, true>, DctPlanesK<2, true>, DctPlanesK<3, true>, DctPlanesK<4, true>,
-       DctPlanesK<5, true>, DctPlanesK<6, true>, DctPlanesK<7, true>, DctPlanesK<8, true>}};
-  kByK[plan.is_signed][plan.K - 1](plan, src, npix, perm, sym);
 }
 
 // D_k = clamp(q_k * step_k, +-4095) of 32 symbols (§6.3) in int16 lanes:
@@ -1045,7 +1041,7 @@ void DctInverseK(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   }
   // Butterfly (as the forward): y[n] / y[7-n] = E_n +- O_n, E from the
   // even rows, O from the odd ones, n < 4: half the multiply-adds.
-  const bool bfly = K > 4 && DctSymmetric(plan.coef, 8, K);
+  const bool bfly = K > 4 && PlanSymmetric(plan);
   __m512i ce[4][2], co[4][2];
   if (bfly) {
     for (int n = 0; n < 4; ++n)
@@ -1202,19 +1198,17 @@ void DctInverse(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* d
     Lut256(plan.lut_inv, sym, npix * plan.G, dst);
     return;
   }
-  if (plan.L != 8) {
-    if (DctSymmetric(plan.coef, plan.L, plan.K)) {
-      using FnL = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
-      FnL f = nullptr;
-      if (plan.L == 16) f = plan.is_signed ? DctInverseL<16, true> : DctInverseL<16, false>;
-      if (plan.L == 32) f = plan.is_signed ? DctInverseL<32, true> : DctInverseL<32, false>;
-      if (plan.L == 64) f = plan.is_signed ? DctInverseL<64, true> : DctInverseL<64, false>;
-      if (f) {
-        f(plan, sym, npix, dst);
-        return;
-      }
+  if (plan.L != 8) {  // (L = 8 works without the butterfly, DctInverseK)
+    const bool sym_ok = PlanSymmetric(plan);
+    if (sym_ok && plan.L == 16) {
+      (plan.is_signed ? DctInverseL<16, true> : DctInverseL<16, false>)(plan, sym, npix, dst);
+    } else if (sym_ok && plan.L == 32) {
+      (plan.is_signed ? DctInverseL<32, true> : DctInverseL<32, false>)(plan, sym, npix, dst);
+    } else if (sym_ok && plan.L == 64) {
+      (plan.is_signed ? DctInverseL<64, true> : DctInverseL<64, false>)(plan, sym, npix, dst);
+    } else {
+      kScalarKernels.dct_inverse(plan, sym, npix, dst);
     }
-    kScalarKernels.dct_inverse(plan, sym, npix, dst);
     return;
   }
   using Fn = void (*)(const DctPlan&, const uint8_t*, size_t, uint8_t*);
