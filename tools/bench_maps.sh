@@ -3,6 +3,7 @@
 # (54 .dmap files, 10.8 MB) of the engine's int8 ResNet-50 on each of the
 # first N images of the shared validation list, one directory per image.
 #   tools/bench_maps.sh OUT_DIR [N]      (default N = 4: OUT_DIR/img1 .. img4)
+# Each OUT_DIR/imgI is replaced (removed, then written again).
 # Needs the build (build/tools/dctcm, or DCTCM_BUILD) and the set-up of
 # tools/run.sh (weights and calibration in DCTCM_CACHE); DCTCM_DATA as there.
 # The maps depend on the calibration, so figures quote its summary line.
