@@ -252,6 +252,21 @@ size_t BoundFromLayout(const Layout& lo) {
   return static_cast<size_t>(b);
 }
 
+// Zigzag (§5.4) as byte tables, for the lookup transposes: fwd[v] is the
+// symbol of int8 value v (as its byte), inv the inverse.
+struct ZigZagTables {
+  uint8_t fwd[256], inv[256];
+  constexpr ZigZagTables() : fwd(), inv() {
+    for (int b = 0; b < 256; ++b) {
+      const int v = b < 128 ? b : b - 256;
+      const int z = v >= 0 ? 2 * v : -2 * v - 1;
+      fwd[b] = static_cast<uint8_t>(z);
+      inv[z] = static_cast<uint8_t>(b);
+    }
+  }
+};
+constexpr ZigZagTables kZigZagTables;
+
 struct Buf {
   std::unique_ptr<uint8_t[]> p;
   explicit Buf(size_t n) : p(n ? new uint8_t[n + 64] : nullptr) {}
@@ -284,11 +299,15 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
     // §5.4: channel planes (symbol ch*npix + p) -> NHWC.
     if (C == 1 || npix == 1) {
       if (!k.pzvc_decode(t, size, n, dst)) return Error::kCorrupt;
+      if (zz) k.unzigzag(dst, n);
     } else {
       if (!k.pzvc_decode(t, size, n, planes)) return Error::kCorrupt;
-      k.transpose(planes, C, npix, dst);
+      if (zz) {  // the unzigzag by lookup, fused with the transpose
+        k.transpose_lut(planes, C, npix, kZigZagTables.inv, dst);
+      } else {
+        k.transpose(planes, C, npix, dst);
+      }
     }
-    if (zz) k.unzigzag(dst, n);
     return Error::kOk;
   }
   switch (lo.mode) {
@@ -444,13 +463,19 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         // L = 1 without a permutation or a lossless candidate: the lookup
         // and the reorder to stream order in one pass (the same symbols).
         const bool l1_fused = l1 && !fb && reorder;
+        // pzvc of a signed map: the zigzag (§5.4) by lookup, fused with the
+        // transpose (no DCT needs the values themselves).
+        const bool zz_fused = lo.mode == Mode::kPzvc && desc.is_signed && reorder;
         const uint8_t* cp = ts;  // channel planes of the tile's values
-        if (reorder && !l1_fused) {
+        if (zz_fused) {
+          k.transpose_lut(ts, npix, C, kZigZagTables.fwd, planes.get());
+          cp = planes.get();
+        } else if (reorder && !l1_fused) {
           k.transpose(ts, npix, C, planes.get());
           cp = planes.get();
         }
         const uint8_t* ls = cp;  // lossless symbols, channel planes (§5.4)
-        if (fb && desc.is_signed) {
+        if (fb && desc.is_signed && !zz_fused) {
           k.zigzag(cp, n, tmp.get());
           ls = tmp.get();
         }
