@@ -1,180 +1,255 @@
-// codec_ab: one-process A/B of two builds of the AVX-512 codec kernels, on
-// dumped maps. Built and run by tools/codec_ab.sh, which compiles another
-// revision's kernels_avx512.cc with its table renamed Avx512KernelsOld and
-// links it with the current library; both go through the same framework
-// (internal::EncodeWith / DecodeWith), so only the kernels differ.
+// codec_ab: one-process A/B of two builds of the codec library, on dumped
+// maps. Built and run by tools/codec_ab.sh, which compiles another
+// revision's kernels/codec (the whole library: framework, tables and
+// kernels) with the project namespace renamed, and links it beside the
+// working tree's library. Each side is reached through its public API
+// (codec_ab_side.h), with the same variant on both sides (avx512 unless
+// --variant says otherwise), so a change anywhere in the codec is measured,
+// and the two revisions may differ in their internal interfaces.
 //
 // On a shared host, separate benchmark runs drift by more than the changes
-// being measured; here every round times both sides back to back (best of
-// 5 passes over all maps each; old first in even rounds, new first in odd
-// ones), and the ratio new / old is taken per round. Printed: the best GB/s of each side and the median (min..max)
-// of the per-round ratios. Streams and decoded maps must be identical.
+// being measured. Here every map is coded by both sides back to back, 5
+// times each, alternating which side goes first; a side's time for the
+// map is its best of the 5, as `dctcm-bench-codec` measures one map over
+// and over (the map warm in the caches). A round sums those times over
+// the maps, and the ratio new / old (of speeds) is taken per round. Printed
+// per configuration: the GB/s of each side (per map, the best time over
+// all rounds), and the median (min..max) of the per-round ratios. The
+// streams and the decoded maps of the two sides must be identical.
 //
-//   codec_ab DIR [ROUNDS]      DIR holds *.dmap files (dctcm traffic --dump-maps)
+//   codec_ab DIR [ROUNDS] [--tuning CALIBRATION] [--variant NAME]
+//
+// DIR holds *.dmap files (dctcm traffic --dump-maps, tools/bench_maps.sh).
+// --tuning adds the configuration "tuned": every map coded with the
+// parameters that the calibration's codec tuning gives it, as the engine's
+// pool codes it (CodecConfig::ParamsFor), i.e. the throughput targets'
+// configuration (tools/codec_targets.sh).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "kernels/codec/codec_internal.h"
+#include "engine/pool.h"
+#include "kernels/codec/codec.h"
 #include "kernels/codec/dmap.h"
-
-namespace dctcm {
-namespace codec {
-namespace internal {
-const Kernels* Avx512KernelsOld();
-}  // namespace internal
-}  // namespace codec
-}  // namespace dctcm
+#include "tools/codec_ab_side.h"
+#include "weights/calibration.h"
 
 namespace {
 
 namespace cd = dctcm::codec;
-namespace in = dctcm::codec::internal;
 using Clock = std::chrono::steady_clock;
+using codecab::AbMap;
+using codecab::AbParams;
+using codecab::AbSide;
 
-using Map = cd::DumpedMap;
+AbParams FromParams(const cd::EncodeParams& p) {
+  AbParams a;
+  a.mode = static_cast<int>(p.mode);
+  a.L = p.dct.L;
+  a.K = p.dct.K;
+  a.steps = p.dct.steps;
+  a.perm = p.dct.perm;
+  a.fallback = p.dct.fallback;
+  a.tile_pixels = p.tile_pixels;
+  return a;
+}
+
+AbParams Fixed(cd::Mode mode, int L, int K, int step) {
+  cd::EncodeParams p;
+  p.mode = mode;
+  p.dct.L = static_cast<uint8_t>(L);
+  p.dct.K = static_cast<uint8_t>(K);
+  p.dct.steps.assign(K, static_cast<uint16_t>(step));
+  return FromParams(p);
+}
 
 struct Config {
-  const char* name;
-  cd::Mode mode;
-  int L, K, step;
+  std::string name;
+  std::function<AbParams(const cd::DumpedMap&)> params;
 };
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int Usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s DIR_OF_DMAP_FILES [ROUNDS] [--tuning CALIBRATION] [--variant NAME]\n",
+               argv0);
+  return 2;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DIR_OF_DMAP_FILES [ROUNDS]\n", argv[0]);
-    return 2;
+  std::string dir, tuning_file, variant = "avx512";
+  int rounds = 9;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--tuning" || a == "--variant") && i + 1 < argc) {
+      (a == "--tuning" ? tuning_file : variant) = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      return Usage(argv[0]);
+    } else if (dir.empty()) {
+      dir = a;
+    } else {
+      rounds = std::max(1, std::atoi(a.c_str()));
+    }
   }
-  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 9;
+  if (dir.empty()) return Usage(argv[0]);
   constexpr int kReps = 5;
-  const in::Kernels* side[2] = {in::Avx512KernelsOld(), in::Avx512Kernels()};
-  if (side[0] == nullptr || side[1] == nullptr) {
-    std::fprintf(stderr, "codec_ab: this CPU has no AVX-512 variant\n");
-    return 1;
+  const AbSide* side[2] = {codecab::OldSide(), codecab::NewSide()};
+  for (int s = 0; s < 2; ++s) {
+    if (!side[s]->select(variant.c_str())) {
+      std::fprintf(stderr, "codec_ab: the %s build has no variant %s that this CPU runs\n",
+                   s ? "new" : "old", variant.c_str());
+      return 1;
+    }
   }
-  std::vector<Map> maps;
+  std::vector<cd::DumpedMap> maps;
   std::vector<std::filesystem::path> files;
   std::error_code ec;
-  if (!cd::ListDmaps(argv[1], &files, &ec)) {
-    std::fprintf(stderr, "codec_ab: %s: cannot list the directory: %s\n", argv[1],
+  if (!cd::ListDmaps(dir, &files, &ec)) {
+    std::fprintf(stderr, "codec_ab: %s: cannot list the directory: %s\n", dir.c_str(),
                  ec.message().c_str());
     return 1;
   }
-  size_t raw = 0, cap = 0;
+  size_t raw = 0, max_raw = 0;
   for (const auto& f : files) {
-    Map m;
+    cd::DumpedMap m;
     if (!cd::ReadDmap(f, &m)) {
       std::fprintf(stderr, "codec_ab: %s: not a dmap file\n", f.c_str());
       return 1;
     }
     raw += m.bytes.size();
+    max_raw = std::max(max_raw, m.bytes.size());
     maps.push_back(std::move(m));
   }
   if (maps.empty()) {
-    std::fprintf(stderr, "codec_ab: %s: no .dmap files\n", argv[1]);
+    std::fprintf(stderr, "codec_ab: %s: no .dmap files\n", dir.c_str());
     return 1;
   }
-  const Config configs[] = {
-      {"pzvc", cd::Mode::kPzvc, 8, 8, 1},
-      {"dctcm L8 K8 step1", cd::Mode::kDctcm, 8, 8, 1},
-      {"dctcm L8 K4 step8", cd::Mode::kDctcm, 8, 4, 8},
-      {"dctcm L8 K8 step2", cd::Mode::kDctcm, 8, 8, 2},
-      {"dctcm L1 step3", cd::Mode::kDctcm, 1, 1, 3},
+  std::vector<Config> configs = {
+      {"pzvc", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kPzvc, 8, 8, 1); }},
+      {"dctcm L8 K8 step1", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kDctcm, 8, 8, 1); }},
+      {"dctcm L8 K4 step8", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kDctcm, 8, 4, 8); }},
+      {"dctcm L8 K8 step2", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kDctcm, 8, 8, 2); }},
+      {"dctcm L1 step3", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kDctcm, 1, 1, 3); }},
   };
-  std::printf("%zu maps, %.1f MB; %d rounds, best of %d passes per side per round\n",
-              maps.size(), raw / 1e6, rounds, kReps);
+  if (!tuning_file.empty()) {
+    dctcm::Calibration cal;
+    dctcm::Status st = dctcm::ReadCalibration(tuning_file, 0, &cal);
+    if (st.ok() && cal.codec_json.empty())
+      st = dctcm::Error(tuning_file + ": no codec tuning in this calibration (run dctcm tune)");
+    auto cfg = std::make_shared<dctcm::CodecConfig>();
+    if (st.ok()) st = dctcm::ParseTuning(cal.codec_json, tuning_file, cfg.get());
+    if (!st.ok()) {
+      std::fprintf(stderr, "codec_ab: --tuning: %s\n", st.message().c_str());
+      return 2;
+    }
+    cfg->mode = cd::Mode::kDctcm;
+    configs.push_back({"tuned", [cfg](const cd::DumpedMap& m) {
+                         const std::string name = std::filesystem::path(m.name).stem().string();
+                         return FromParams(cfg->ParamsFor(name, m.desc.c));
+                       }});
+  }
+  std::printf("%zu maps, %.1f MB, variant %s; %d rounds, per map best of %d per side per round\n",
+              maps.size(), raw / 1e6, variant.c_str(), rounds, kReps);
   std::printf("%-18s %7s | %-32s | %-32s\n", "configuration", "ratio",
               "encode GB/s old new, new/old", "decode GB/s old new, new/old");
+  std::vector<uint8_t> enc_buf, dec_a(max_raw + 64), dec_b(max_raw + 64);
   for (const Config& c : configs) {
-    cd::EncodeParams p;
-    p.mode = c.mode;
-    p.dct.L = static_cast<uint8_t>(c.L);
-    p.dct.K = static_cast<uint8_t>(c.K);
-    p.dct.steps.assign(c.K, static_cast<uint16_t>(c.step));
-    // Encode every map on both sides once; the streams must agree.
-    std::vector<std::vector<uint8_t>> streams(maps.size());
+    const size_t n = maps.size();
+    std::vector<AbMap> desc(n);
+    std::vector<const void*> params[2];
+    std::vector<std::vector<uint8_t>> streams(n);
     size_t coded = 0;
-    for (size_t i = 0; i < maps.size(); ++i) {
-      cap = cd::EncodeBound(maps[i].desc, p);
-      std::vector<uint8_t> a(cap), b(cap);
-      size_t wa = 0, wb = 0;
-      if (in::EncodeWith(*side[0], maps[i].bytes.data(), maps[i].desc, p, a.data(), cap, &wa,
-                         nullptr) != cd::Error::kOk ||
-          in::EncodeWith(*side[1], maps[i].bytes.data(), maps[i].desc, p, b.data(), cap, &wb,
-                         nullptr) != cd::Error::kOk ||
-          wa != wb || std::memcmp(a.data(), b.data(), wa) != 0) {
-        std::fprintf(stderr, "codec_ab: %s, %s: the two builds write different streams\n",
-                     c.name, maps[i].name.c_str());
-        return 1;
-      }
-      a.resize(wa);
-      streams[i] = std::move(a);
-      coded += wa;
-    }
-    std::vector<uint8_t> enc_buf, dec_a, dec_b;
-    for (const Map& m : maps) {
-      enc_buf.resize(std::max(enc_buf.size(), cd::EncodeBound(m.desc, p)));
-      dec_a.resize(std::max(dec_a.size(), m.bytes.size()));
-    }
-    dec_b.resize(dec_a.size());
-    for (size_t i = 0; i < maps.size(); ++i) {
-      cd::MapDesc d;
-      in::DecodeWith(*side[0], streams[i].data(), streams[i].size(), dec_a.data(), dec_a.size(), &d);
-      in::DecodeWith(*side[1], streams[i].data(), streams[i].size(), dec_b.data(), dec_b.size(), &d);
-      if (std::memcmp(dec_a.data(), dec_b.data(), maps[i].bytes.size()) != 0) {
-        std::fprintf(stderr, "codec_ab: %s, %s: the two builds decode differently\n", c.name,
-                     maps[i].name.c_str());
-        return 1;
-      }
-    }
-    auto pass = [&](int s, bool encode) {
-      double best = 1e30;
-      for (int r = 0; r < kReps; ++r) {
-        const auto t0 = Clock::now();
-        for (size_t i = 0; i < maps.size(); ++i) {
-          size_t w = 0;
-          cd::MapDesc d;
-          if (encode)
-            in::EncodeWith(*side[s], maps[i].bytes.data(), maps[i].desc, p, enc_buf.data(),
-                           enc_buf.size(), &w, nullptr);
-          else
-            in::DecodeWith(*side[s], streams[i].data(), streams[i].size(), dec_a.data(),
-                           dec_a.size(), &d);
+    for (size_t i = 0; i < n; ++i) {
+      const cd::DumpedMap& m = maps[i];
+      desc[i] = {m.desc.h, m.desc.w, m.desc.c, m.desc.is_signed};
+      const AbParams ap = c.params(m);
+      std::vector<uint8_t> out[2];
+      size_t w[2] = {0, 0};
+      for (int s = 0; s < 2; ++s) {
+        params[s].push_back(side[s]->params(ap));
+        const size_t cap = side[s]->bound(desc[i], params[s][i]);
+        enc_buf.resize(std::max(enc_buf.size(), cap));
+        out[s].resize(cap);
+        if (!side[s]->encode(m.bytes.data(), desc[i], params[s][i], out[s].data(), cap, &w[s])) {
+          std::fprintf(stderr, "codec_ab: %s, %s: the %s build fails to encode\n", c.name.c_str(),
+                       m.name.c_str(), s ? "new" : "old");
+          return 1;
         }
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
       }
-      return raw / best / 1e9;
+      if (w[0] != w[1] || std::memcmp(out[0].data(), out[1].data(), w[0]) != 0) {
+        std::fprintf(stderr, "codec_ab: %s, %s: the two builds write different streams\n",
+                     c.name.c_str(), m.name.c_str());
+        return 1;
+      }
+      out[0].resize(w[0]);
+      streams[i] = std::move(out[0]);
+      coded += w[0];
+      const size_t bytes = m.bytes.size();
+      if (!side[0]->decode(streams[i].data(), streams[i].size(), dec_a.data(), bytes) ||
+          !side[1]->decode(streams[i].data(), streams[i].size(), dec_b.data(), bytes) ||
+          std::memcmp(dec_a.data(), dec_b.data(), bytes) != 0) {
+        std::fprintf(stderr, "codec_ab: %s, %s: the two builds decode differently\n",
+                     c.name.c_str(), m.name.c_str());
+        return 1;
+      }
+    }
+    auto once = [&](int s, bool encode, size_t i) {
+      const auto t0 = Clock::now();
+      size_t w = 0;
+      if (encode)
+        side[s]->encode(maps[i].bytes.data(), desc[i], params[s][i], enc_buf.data(),
+                        enc_buf.size(), &w);
+      else
+        side[s]->decode(streams[i].data(), streams[i].size(), dec_a.data(), maps[i].bytes.size());
+      return Seconds(t0);
     };
-    double best[2][2] = {{0, 0}, {0, 0}};  // [encode/decode][old/new]
+    // best[e][s][i]: the best time of map i over all rounds.
+    std::vector<double> best[2][2];
+    for (auto& e : best)
+      for (auto& s : e) s.assign(n, 1e30);
     std::vector<double> ratio[2];
     for (int r = 0; r < rounds; ++r) {
       for (int e = 0; e < 2; ++e) {
-        // Alternate which side goes first (the second pass of a round
-        // finds warmer caches).
-        double o, n;
-        if (r % 2 == 0) {
-          o = pass(0, e == 0);
-          n = pass(1, e == 0);
-        } else {
-          n = pass(1, e == 0);
-          o = pass(0, e == 0);
+        double sum[2] = {0, 0};
+        for (size_t i = 0; i < n; ++i) {
+          double t[2] = {1e30, 1e30};
+          for (int k = 0; k < kReps; ++k) {
+            const int first = (r + k) % 2;  // alternate which side goes first
+            for (int j = 0; j < 2; ++j) {
+              const int s = j == 0 ? first : 1 - first;
+              t[s] = std::min(t[s], once(s, e == 0, i));
+            }
+          }
+          for (int s = 0; s < 2; ++s) {
+            sum[s] += t[s];
+            best[e][s][i] = std::min(best[e][s][i], t[s]);
+          }
         }
-        best[e][0] = std::max(best[e][0], o);
-        best[e][1] = std::max(best[e][1], n);
-        ratio[e].push_back(n / o);
+        ratio[e].push_back(sum[0] / sum[1]);
       }
     }
-    std::printf("%-18s %7.3f |", c.name, double(raw) / coded);
+    std::printf("%-18s %7.3f |", c.name.c_str(), double(raw) / coded);
     for (int e = 0; e < 2; ++e) {
+      double gbps[2];
+      for (int s = 0; s < 2; ++s) {
+        double t = 0;
+        for (double v : best[e][s]) t += v;
+        gbps[s] = raw / t / 1e9;
+      }
       std::sort(ratio[e].begin(), ratio[e].end());
-      std::printf(" %5.2f %5.2f, %.3f (%.3f..%.3f) |", best[e][0], best[e][1],
+      std::printf(" %5.2f %5.2f, %.3f (%.3f..%.3f) |", gbps[0], gbps[1],
                   ratio[e][ratio[e].size() / 2], ratio[e].front(), ratio[e].back());
     }
     std::printf("\n");
