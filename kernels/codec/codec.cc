@@ -466,7 +466,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         // pzvc of a signed map: the zigzag (§5.4) by lookup, fused with the
         // transpose (no DCT needs the values themselves).
         const bool zz_fused = lo.mode == Mode::kPzvc && desc.is_signed && reorder;
-        const uint8_t* cp = ts;  // channel planes of the tile's values
+        const uint8_t* cp = ts;  // channel planes of the tile's values (zz_fused: symbols)
         if (zz_fused) {
           k.transpose_lut(ts, npix, C, kZigZagTables.fwd, planes.get());
           cp = planes.get();
