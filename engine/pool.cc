@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/crc32c.h"
+#include "weights/calibration.h"
 #include "weights/json_int.h"
 
 #if defined(__has_feature)
@@ -50,6 +51,16 @@ codec::EncodeParams CodecConfig::ParamsFor(const std::string& name, uint32_t c) 
     }
   }
   return p;
+}
+
+Status ReadTuning(const std::string& file, CodecConfig* cfg) {
+  Calibration cal;
+  DCTCM_RETURN_IF_ERROR(ReadCalibration(file, 0, &cal));
+  if (cal.codec_json.empty())
+    return Error(file + ": no codec tuning in this calibration (run dctcm tune)");
+  DCTCM_RETURN_IF_ERROR(ParseTuning(cal.codec_json, file, cfg));
+  cfg->mode = codec::Mode::kDctcm;
+  return Status::Ok();
 }
 
 Status ParseTuning(const std::string& text, const std::string& file, CodecConfig* cfg) {

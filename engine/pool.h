@@ -30,6 +30,9 @@ struct CodecConfig {
 
 // Parses the "codec" object of a calibration file (docs/TUNING.md).
 Status ParseTuning(const std::string& json_text, const std::string& file, CodecConfig* cfg);
+// Reads calibration file `file` and parses its codec tuning into cfg (mode
+// kDctcm, the pool's configuration); an error if the file has none.
+Status ReadTuning(const std::string& file, CodecConfig* cfg);
 std::string TuningToJson(const CodecConfig& cfg, const std::string& summary);
 
 // Per-op counters, summed over the images run since Reset().

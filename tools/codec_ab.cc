@@ -39,7 +39,6 @@
 #include "kernels/codec/codec.h"
 #include "kernels/codec/dmap.h"
 #include "tools/codec_ab_side.h"
-#include "weights/calibration.h"
 
 namespace {
 
@@ -144,17 +143,12 @@ int main(int argc, char** argv) {
       {"dctcm L1 step3", [](const cd::DumpedMap&) { return Fixed(cd::Mode::kDctcm, 1, 1, 3); }},
   };
   if (!tuning_file.empty()) {
-    dctcm::Calibration cal;
-    dctcm::Status st = dctcm::ReadCalibration(tuning_file, 0, &cal);
-    if (st.ok() && cal.codec_json.empty())
-      st = dctcm::Error(tuning_file + ": no codec tuning in this calibration (run dctcm tune)");
     auto cfg = std::make_shared<dctcm::CodecConfig>();
-    if (st.ok()) st = dctcm::ParseTuning(cal.codec_json, tuning_file, cfg.get());
+    const dctcm::Status st = dctcm::ReadTuning(tuning_file, cfg.get());
     if (!st.ok()) {
       std::fprintf(stderr, "codec_ab: --tuning: %s\n", st.message().c_str());
       return 2;
     }
-    cfg->mode = cd::Mode::kDctcm;
     configs.push_back({"tuned", [cfg](const cd::DumpedMap& m) {
                          const std::string name = std::filesystem::path(m.name).stem().string();
                          return FromParams(cfg->ParamsFor(name, m.desc.c));

@@ -40,7 +40,6 @@
 #include "kernels/codec/codec_internal.h"
 #include "kernels/codec/dmap.h"
 #include "engine/pool.h"
-#include "weights/calibration.h"
 
 using namespace dctcm::codec;
 
@@ -226,17 +225,12 @@ int main(int argc, char** argv) {
     }});
   }
   if (!tuning_file.empty()) {
-    dctcm::Calibration cal;
-    dctcm::Status st = dctcm::ReadCalibration(tuning_file, 0, &cal);
-    if (st.ok() && cal.codec_json.empty())
-      st = dctcm::Error(tuning_file + ": no codec tuning in this calibration (run dctcm tune)");
     auto cfg = std::make_shared<dctcm::CodecConfig>();
-    if (st.ok()) st = dctcm::ParseTuning(cal.codec_json, tuning_file, cfg.get());
+    const dctcm::Status st = dctcm::ReadTuning(tuning_file, cfg.get());
     if (!st.ok()) {
       std::fprintf(stderr, "--tuning: %s\n", st.message().c_str());
       return 2;
     }
-    cfg->mode = Mode::kDctcm;
     configs.push_back({"tuned", [cfg](const Map& map) -> std::optional<EncodeParams> {
       const std::string name = std::filesystem::path(map.name).stem().string();
       return cfg->ParamsFor(name, map.desc.c);
