@@ -34,11 +34,11 @@ src="$scratch/old/kernels/codec"
 {
   "$cxx" $old -c "$src/codec.cc" -o "$scratch/codec.o"
   "$cxx" $old -c "$src/kernels_scalar.cc" -o "$scratch/scalar.o"
-  [ ! -f "$src/kernels_avx2.cc" ] || "$cxx" $old $avx2 -c "$src/kernels_avx2.cc" -o "$scratch/avx2.o"
-  [ ! -f "$src/kernels_avx512.cc" ] || "$cxx" $old $avx512 -c "$src/kernels_avx512.cc" -o "$scratch/avx512.o"
+  "$cxx" $old $avx2 -c "$src/kernels_avx2.cc" -o "$scratch/avx2.o"
+  "$cxx" $old $avx512 -c "$src/kernels_avx512.cc" -o "$scratch/avx512.o"
   "$cxx" $old -I"$root" -DCODEC_AB_OLD -c "$root/tools/codec_ab_side.cc" -o "$scratch/side_old.o"
 }
-ar rcs "$scratch/libold.a" "$scratch"/codec.o "$scratch"/scalar.o "$scratch"/avx*.o
+ar rcs "$scratch/libold.a" "$scratch"/codec.o "$scratch"/scalar.o "$scratch"/avx2.o "$scratch"/avx512.o
 "$cxx" -O2 -std=c++17 -I"$root" -c "$root/tools/codec_ab_side.cc" -o "$scratch/side_new.o"
 "$cxx" -O2 -std=c++17 -I"$root" -c "$root/tools/codec_ab.cc" -o "$scratch/codec_ab.o"
 "$cxx" -o "$scratch/codec_ab" "$scratch/codec_ab.o" "$scratch/side_new.o" "$scratch/side_old.o" \

@@ -252,16 +252,14 @@ size_t BoundFromLayout(const Layout& lo) {
   return static_cast<size_t>(b);
 }
 
-// Zigzag (§5.4) as byte tables, for the lookup transposes: fwd[v] is the
-// symbol of int8 value v (as its byte), inv the inverse.
+// ZigZag / UnZigZag (§5.4) as byte tables, for the lookup transposes: fwd[b]
+// is the symbol of the int8 value whose byte is b, inv the inverse.
 struct ZigZagTables {
   uint8_t fwd[256], inv[256];
   constexpr ZigZagTables() : fwd(), inv() {
     for (int b = 0; b < 256; ++b) {
-      const int v = b < 128 ? b : b - 256;
-      const int z = v >= 0 ? 2 * v : -2 * v - 1;
-      fwd[b] = static_cast<uint8_t>(z);
-      inv[z] = static_cast<uint8_t>(b);
+      fwd[b] = ZigZag(static_cast<int8_t>(b));
+      inv[b] = static_cast<uint8_t>(UnZigZag(static_cast<uint8_t>(b)));
     }
   }
 };

@@ -39,11 +39,11 @@ const int16_t* DctTable(int L);
 void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
                  DctPlan* plan);
 
-inline uint8_t ZigZag(int v) {
+constexpr uint8_t ZigZag(int v) {
   return static_cast<uint8_t>((static_cast<unsigned>(v) << 1) ^
                               static_cast<unsigned>(v >> 31));
 }
-inline int UnZigZag(uint8_t s) { return (s >> 1) ^ -(s & 1); }
+constexpr int UnZigZag(uint8_t s) { return (s >> 1) ^ -(s & 1); }
 
 // Size of a zvc tile of n values with nnz non-zeros.
 inline size_t ZvcSize(size_t n, size_t nnz) { return (n + 7) / 8 + nnz; }
