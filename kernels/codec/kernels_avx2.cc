@@ -463,6 +463,177 @@ void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
   }
 }
 
+// Block stats of 16 full blocks per step (§5.4 v3; the avx512 Stats16 in
+// AVX2), same results as StatsB2. Block b is lane b % 2 of ymm b / 2.
+// Non-zero masks by vpcmpeqb + vpmovmskb (two blocks per ymm). The OR of
+// each block, for the 16 together: the two qwords of each block by unpack
+// + or (ymms in pairs), each qword's halves by a shift, the dwords of two
+// such vectors by a blend, each dword's bytes by shifts, then two packs
+// and one vpshufb into block order (kStatsOrder). w = bit length of the
+// OR by two nibble lookups; nnz by nibble popcounts of the masks; then the
+// normative choice in u16 lanes.
+struct Avx2StatsConsts {
+  // Byte b <- the packed OR of block b: the packs leave blocks
+  // 0 4 2 6 8 12 10 14 1 5 3 7 9 13 11 15 in bytes 0..15.
+  alignas(16) uint8_t order[16] = {0, 8, 2, 10, 1, 9, 3, 11, 4, 12, 6, 14, 5, 13, 7, 15};
+  // bit length of a nibble (low), of a high nibble (4 + that, 0 for 0),
+  // popcount of a nibble.
+  alignas(16) uint8_t len_lo[16] = {0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4};
+  alignas(16) uint8_t len_hi[16] = {0, 5, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8};
+  alignas(16) uint8_t pop[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+};
+constexpr Avx2StatsConsts kAvx2Stats;
+
+size_t StatsAvx2(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask) {
+  const size_t groups = nfull / 16;
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i nib = _mm256_set1_epi8(15);
+  const __m128i order = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.order));
+  const __m128i len_lo = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.len_lo));
+  const __m128i len_hi = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.len_hi));
+  const __m256i pop = _mm256_broadcastsi128_si256(
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
+  __m256i total = zero;  // bits, i32 lanes
+  for (size_t g = 0; g < groups; ++g) {
+    const uint8_t* s = sym + 256 * g;
+    __m256i x[8];
+    uint32_t m[8];
+    for (int i = 0; i < 8; ++i) {
+      x[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 32 * i));
+      m[i] = ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x[i], zero)));
+    }
+    // b[k], lane L: dword 0 = OR of block 4k + L, dword 2 = of 4k + 2 + L.
+    __m256i b[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i a = _mm256_or_si256(_mm256_unpacklo_epi64(x[2 * k], x[2 * k + 1]),
+                                        _mm256_unpackhi_epi64(x[2 * k], x[2 * k + 1]));
+      b[k] = _mm256_or_si256(a, _mm256_srli_epi64(a, 32));
+    }
+    // c[j], lane L, dwords: blocks 8j + L, 8j + 4 + L, 8j + 2 + L, 8j + 6 + L.
+    __m256i c[2];
+    for (int j = 0; j < 2; ++j) {
+      __m256i t = _mm256_blend_epi32(b[2 * j], _mm256_slli_epi64(b[2 * j + 1], 32), 0xAA);
+      t = _mm256_or_si256(t, _mm256_srli_epi32(t, 16));
+      t = _mm256_or_si256(t, _mm256_srli_epi32(t, 8));
+      c[j] = _mm256_and_si256(t, _mm256_set1_epi32(0xFF));
+    }
+    __m256i p = _mm256_packus_epi32(c[0], c[1]);
+    p = _mm256_packus_epi16(p, p);
+    const __m128i o = _mm_shuffle_epi8(
+        _mm256_castsi256_si128(_mm256_permute4x64_epi64(p, 0x08)), order);
+    const __m128i lo = _mm_and_si128(o, _mm256_castsi256_si128(nib));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(o, 4), _mm256_castsi256_si128(nib));
+    const __m256i w = _mm256_cvtepu8_epi16(
+        _mm_max_epu8(_mm_shuffle_epi8(len_lo, lo), _mm_shuffle_epi8(len_hi, hi)));
+    // u16 lane b = mask of block b
+    const __m256i mk = _mm256_setr_epi32(static_cast<int>(m[0]), static_cast<int>(m[1]),
+                                         static_cast<int>(m[2]), static_cast<int>(m[3]),
+                                         static_cast<int>(m[4]), static_cast<int>(m[5]),
+                                         static_cast<int>(m[6]), static_cast<int>(m[7]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), mk);
+    const __m256i pc = _mm256_add_epi8(
+        _mm256_shuffle_epi8(pop, _mm256_and_si256(mk, nib)),
+        _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(mk, 4), nib)));
+    const __m256i nnz = _mm256_add_epi16(_mm256_and_si256(pc, _mm256_set1_epi16(0xFF)),
+                                         _mm256_srli_epi16(pc, 8));
+    // The choice of BlockBits: masked (16 + nnz w bits) when smaller than
+    // dense (16 w); w = 0 gives code 0 and 0 bits. All values < 2^15.
+    const __m256i dense = _mm256_slli_epi16(w, 4);
+    const __m256i msk = _mm256_add_epi16(_mm256_set1_epi16(kBlock), _mm256_mullo_epi16(nnz, w));
+    const __m256i use_mask = _mm256_cmpgt_epi16(dense, msk);
+    const __m256i cd = _mm256_add_epi16(w, _mm256_and_si256(use_mask, _mm256_set1_epi16(kMaskedCodeBase)));
+    const __m256i cb = _mm256_permute4x64_epi64(_mm256_packus_epi16(cd, cd), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(code + 16 * g), _mm256_castsi256_si128(cb));
+    total = _mm256_add_epi32(total, _mm256_madd_epi16(_mm256_min_epu16(msk, dense),
+                                                      _mm256_set1_epi16(1)));
+  }
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), total);
+  size_t bits = 0;
+  for (int32_t v : lanes) bits += static_cast<size_t>(v);
+  return bits + StatsB2(sym + 256 * groups, nfull - 16 * groups, code + 16 * groups,
+                        mask + 16 * groups);
+}
+
+// Values of whole groups of 16 full blocks (PackEncodeT's hook): two
+// pieces per block, pext of each of its qwords with the mask "low w bits
+// of every selected byte" (selected: the non-zeros of a masked block, all
+// 16 of a dense one), appended by WritePieces (kernels_bmi2.inc). The
+// masks and lengths of a group are made in vectors: w from the code, the
+// selection broadcast to the bytes of its block (vpermd + vpshufb) and
+// tested bit by bit, the lengths w * popcount of each half of the selection.
+struct Avx2ValuesConsts {
+  // vpshufb of a dword (sel of block 2i | sel of 2i + 1 << 16): lane 0
+  // takes bytes 0 / 1 (block 2i's low / high half), lane 1 bytes 2 / 3.
+  alignas(32) uint8_t spread[32] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                    2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+  alignas(32) uint8_t bit[32] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+                                 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  // vpshufb of a dword (w mask of block 2i | of 2i + 1 << 16), per lane.
+  alignas(32) uint8_t spread_fm[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+  // (1 << w) - 1 for w = 0..8
+  alignas(16) uint8_t fm[16] = {0, 1, 3, 7, 15, 31, 63, 127, 255, 0, 0, 0, 0, 0, 0, 0};
+};
+constexpr Avx2ValuesConsts kAvx2Values;
+
+size_t ValuesAvx2(const uint8_t* sym, size_t nfull, const uint8_t* code, const uint16_t* mask,
+                  uint8_t* p, size_t* pos) {
+  const size_t groups = nfull / 16;
+  if (groups == 0) return 0;
+  size_t bb = *pos, q = bb / 64;
+  uint64_t c = 0;  // the bits below bb of its qword (those above are zero)
+  std::memcpy(&c, p + 8 * q, bb / 8 - 8 * q + 1);
+  c &= ~uint64_t{0} >> (63 - bb % 64) >> 1;
+  const __m256i spread = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread));
+  const __m256i bit = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.bit));
+  const __m256i spread_fm =
+      _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread_fm));
+  const __m256i fm_lut = _mm256_broadcastsi128_si256(
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Values.fm)));
+  const __m256i pop = _mm256_broadcastsi128_si256(
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
+  const __m256i nib = _mm256_set1_epi8(15);
+  alignas(32) uint64_t msk[32], len[32];  // per qword of the group
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i cd = _mm256_cvtepu8_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
+    const __m256i masked = _mm256_cmpgt_epi16(cd, _mm256_set1_epi16(kFirstMaskedCode - 1));
+    const __m256i w = _mm256_sub_epi16(cd, _mm256_and_si256(masked, _mm256_set1_epi16(kMaskedCodeBase)));
+    const __m256i sel = _mm256_blendv_epi8(
+        _mm256_set1_epi16(-1),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)), masked);
+    const __m256i fmv = _mm256_shuffle_epi8(fm_lut, w);  // u16 lanes, w < 9
+    const __m256i pc = _mm256_add_epi8(
+        _mm256_shuffle_epi8(pop, _mm256_and_si256(sel, nib)),
+        _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(sel, 4), nib)));
+    const __m256i nlo = _mm256_mullo_epi16(_mm256_and_si256(pc, _mm256_set1_epi16(0xFF)), w);
+    const __m256i nhi = _mm256_mullo_epi16(_mm256_srli_epi16(pc, 8), w);
+    // len[2b] / len[2b + 1]: block b's low / high half. unpack{lo,hi}
+    // leave blocks 0-3 / 4-7 in lane 0 and 8-11 / 12-15 in lane 1.
+    const __m256i il = _mm256_unpacklo_epi16(nlo, nhi);
+    const __m256i ih = _mm256_unpackhi_epi16(nlo, nhi);
+    const __m128i parts[4] = {_mm256_castsi256_si128(il), _mm256_castsi256_si128(ih),
+                              _mm256_extracti128_si256(il, 1), _mm256_extracti128_si256(ih, 1)};
+    for (int k = 0; k < 4; ++k) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(len + 8 * k), _mm256_cvtepu16_epi64(parts[k]));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(len + 8 * k + 4),
+                         _mm256_cvtepu16_epi64(_mm_unpackhi_epi64(parts[k], parts[k])));
+    }
+    for (int i = 0; i < 8; ++i) {  // blocks 2i, 2i + 1
+      const __m256i idx = _mm256_set1_epi32(i);
+      const __m256i sb = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(sel, idx), spread);
+      const __m256i fb = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(fmv, idx), spread_fm);
+      const __m256i on = _mm256_cmpeq_epi8(_mm256_and_si256(sb, bit), bit);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(msk + 4 * i), _mm256_and_si256(on, fb));
+    }
+    WritePieces(sym + 256 * g, reinterpret_cast<const uint8_t*>(msk), len, 32, p, &bb, &q, &c);
+  }
+  std::memcpy(p + 8 * q, &c, 8);  // the qword of bit bb
+  *pos = bb;
+  return 16 * groups;
+}
+
 // L = 1 lookup fused with the transpose: here simply the transpose, then
 // the table in place (the lookup commutes with the reordering).
 void TransposeLutB2(const uint8_t* src, size_t rows, size_t cols, const uint8_t* table,
@@ -472,7 +643,7 @@ void TransposeLutB2(const uint8_t* src, size_t rows, size_t cols, const uint8_t*
 }
 
 const Kernels kAvx2Kernels = {
-    ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsB2>, PackEncodeT<StatsB2>, PackDecodeT<>,
+    ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<>,
     ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
     CountZerosB, TransposeLutB2,
 };

@@ -256,18 +256,9 @@ struct CompactWriter {
   // (when last, all of them, the missing ones with a zero mask), keeping
   // the rest for the next flush. Per qword i, piece = pext(cs_i, cw_i) is
   // popcount(cw_i) bits long (lengths by vpopcntq, 64 at a time, read back
-  // through memory). A register bit writer ORs the piece, shifted to the
-  // bit offset, into cur and stores it, and moves cur on to the overflow
-  // when the end crosses a qword; in C:
-  //   c0 = cur | piece << (b % 64);  c1 = piece >> (64 - b % 64)  (0 if b % 64 == 0)
-  //   store c0 at p + 8 * (b / 64);  cur = b + len crosses a qword ? c1 : c0
-  // The overflow c1 is not stored: the next piece stores its qword (as
-  // its c0), and so does the store of cur after the last one. A piece of
-  // mask 0 is empty: it stores cur again. Every store is a whole qword at
-  // a multiple of 8 bytes from p, at most 8 bytes past the new end; the
-  // bits above the end in its qword are zero. On return every qword up
-  // to the one holding bit b is stored. Returns the number of compacted
-  // bytes kept (0 when last).
+  // through memory), appended by the register bit writer WritePieces
+  // (kernels_bmi2.inc). On return every qword up to the one holding bit b
+  // is stored. Returns the number of compacted bytes kept (0 when last).
   inline size_t Flush(bool last, size_t S) {
     size_t nq = S / 32 * 4;
     if (last) {
@@ -284,36 +275,7 @@ struct CompactWriter {
                            _mm512_popcnt_epi64(_mm512_loadu_si512(cw + 8 * j0 + 64 * z)));
       asm volatile("" ::: "memory");
       const size_t m = nq - j0 < 64 ? nq - j0 : 64;  // a multiple of 4
-      // Four pieces per step in inline asm, 12 instructions each (GCC's code
-      // for the C above spent 19, six of them register copies): the roles
-      // of (q, cur) and their next values alternate between two register
-      // pairs.
-      for (size_t i = 0; i < m; i += 4) {
-        const uint8_t* xp = cs + 8 * (j0 + i);
-        const uint8_t* mp = cw + 8 * (j0 + i);
-        uint64_t qb, cb, x, u;
-#define DCTCM_PIECE(OFF, QA, CA, QB, CB)                                          \
-  "mov " OFF "(%[xp]), %[x]\n\t"                                                  \
-  "pext " OFF "(%[mp]), %[x], %[x]\n\t"  /* piece */                             \
-  "shlx %[bb], %[x], %[" CB "]\n\t"                                               \
-  "or %[" CA "], %[" CB "]\n\t"           /* c0 = c | piece << bb % 64 */        \
-  "mov %[" CB "], (%[p], %[" QA "], 8)\n\t"                                       \
-  "andn %[m63], %[bb], %[u]\n\t"                                                  \
-  "shr %[x]\n\t"                                                                  \
-  "shrx %[u], %[x], %[x]\n\t"             /* c1 = piece >> (64 - bb % 64) */    \
-  "add " OFF "(%[lp]), %[bb]\n\t"                                                 \
-  "shrx %[six], %[bb], %[" QB "]\n\t"                                             \
-  "cmp %[" QA "], %[" QB "]\n\t"                                                  \
-  "cmovne %[x], %[" CB "]\n\t"
-        asm(DCTCM_PIECE("0", "q", "c", "qb", "cb") DCTCM_PIECE("8", "qb", "cb", "q", "c")
-                DCTCM_PIECE("16", "q", "c", "qb", "cb") DCTCM_PIECE("24", "qb", "cb", "q", "c")
-            : [bb] "+&r"(bb), [q] "+&r"(q), [c] "+&r"(c), [qb] "=&r"(qb), [cb] "=&r"(cb),
-              [x] "=&r"(x), [u] "=&r"(u)
-            : [xp] "r"(xp), [mp] "r"(mp), [lp] "r"(len + i), [p] "r"(p),
-              [m63] "r"(uint64_t{63}), [six] "r"(uint64_t{6})
-            : "cc", "memory");
-#undef DCTCM_PIECE
-      }
+      WritePieces(cs + 8 * j0, cw + 8 * j0, len, m, p, &bb, &q, &c);
     }
     b = bb;
     cur = c;
