@@ -577,40 +577,28 @@ struct Avx2ValuesConsts {
 };
 constexpr Avx2ValuesConsts kAvx2Values;
 
-size_t ValuesAvx2(const uint8_t* sym, size_t nfull, const uint8_t* code, const uint16_t* mask,
-                  uint8_t* p, size_t* pos) {
-  const size_t groups = nfull / 16;
-  if (groups == 0) return 0;
-  size_t bb = *pos, q = bb / 64;
-  uint64_t c = 0;  // the bits below bb of its qword (those above are zero)
-  std::memcpy(&c, p + 8 * q, bb / 8 - 8 * q + 1);
-  c &= ~uint64_t{0} >> (63 - bb % 64) >> 1;
-  const __m256i spread = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread));
-  const __m256i bit = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.bit));
-  const __m256i spread_fm =
-      _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread_fm));
-  const __m256i fm_lut = _mm256_broadcastsi128_si256(
-      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Values.fm)));
-  const __m256i pop = _mm256_broadcastsi128_si256(
-      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
-  const __m256i nib = _mm256_set1_epi8(15);
-  alignas(32) uint64_t msk[32], len[32];  // per qword of the group
-  for (size_t g = 0; g < groups; ++g) {
-    const __m256i cd = _mm256_cvtepu8_epi16(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
-    const __m256i masked = _mm256_cmpgt_epi16(cd, _mm256_set1_epi16(kFirstMaskedCode - 1));
-    const __m256i w = _mm256_sub_epi16(cd, _mm256_and_si256(masked, _mm256_set1_epi16(kMaskedCodeBase)));
-    const __m256i sel = _mm256_blendv_epi8(
-        _mm256_set1_epi16(-1),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)), masked);
+// The pext / pdep masks and the bit counts of the 32 qwords of 16 full
+// blocks (qword 2b + h: half h of block b) from their widths w and
+// selections sel (u16 lanes).
+struct GroupFields {
+  alignas(32) uint64_t msk[32], len[32];
+  void Make(__m256i w, __m256i sel) {
+    const __m256i spread = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread));
+    const __m256i bit = _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.bit));
+    const __m256i spread_fm =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread_fm));
+    const __m256i fm_lut = _mm256_broadcastsi128_si256(
+        _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Values.fm)));
+    const __m256i pop = _mm256_broadcastsi128_si256(
+        _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
+    const __m256i nib = _mm256_set1_epi8(15);
     const __m256i fmv = _mm256_shuffle_epi8(fm_lut, w);  // u16 lanes, w < 9
     const __m256i pc = _mm256_add_epi8(
         _mm256_shuffle_epi8(pop, _mm256_and_si256(sel, nib)),
         _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(sel, 4), nib)));
     const __m256i nlo = _mm256_mullo_epi16(_mm256_and_si256(pc, _mm256_set1_epi16(0xFF)), w);
     const __m256i nhi = _mm256_mullo_epi16(_mm256_srli_epi16(pc, 8), w);
-    // len[2b] / len[2b + 1]: block b's low / high half. unpack{lo,hi}
-    // leave blocks 0-3 / 4-7 in lane 0 and 8-11 / 12-15 in lane 1.
+    // unpack{lo,hi} leave blocks 0-3 / 4-7 in lane 0 and 8-11 / 12-15 in lane 1.
     const __m256i il = _mm256_unpacklo_epi16(nlo, nhi);
     const __m256i ih = _mm256_unpackhi_epi16(nlo, nhi);
     const __m128i parts[4] = {_mm256_castsi256_si128(il), _mm256_castsi256_si128(ih),
@@ -627,10 +615,94 @@ size_t ValuesAvx2(const uint8_t* sym, size_t nfull, const uint8_t* code, const u
       const __m256i on = _mm256_cmpeq_epi8(_mm256_and_si256(sb, bit), bit);
       _mm256_store_si256(reinterpret_cast<__m256i*>(msk + 4 * i), _mm256_and_si256(on, fb));
     }
-    WritePieces(sym + 256 * g, reinterpret_cast<const uint8_t*>(msk), len, 32, p, &bb, &q, &c);
+  }
+};
+
+// Width (u16 lanes) of 16 blocks from their codes, and which are masked.
+inline __m256i MaskedOf(__m256i cd) {
+  return _mm256_cmpgt_epi16(cd, _mm256_set1_epi16(kFirstMaskedCode - 1));
+}
+inline __m256i WidthOf(__m256i cd, __m256i masked) {
+  return _mm256_sub_epi16(cd, _mm256_and_si256(masked, _mm256_set1_epi16(kMaskedCodeBase)));
+}
+
+size_t ValuesAvx2(const uint8_t* sym, size_t nfull, const uint8_t* code, const uint16_t* mask,
+                  uint8_t* p, size_t* pos) {
+  const size_t groups = nfull / 16;
+  if (groups == 0) return 0;
+  size_t bb = *pos, q = bb / 64;
+  uint64_t c = 0;  // the bits below bb of its qword (those above are zero)
+  std::memcpy(&c, p + 8 * q, bb / 8 - 8 * q + 1);
+  c &= ~uint64_t{0} >> (63 - bb % 64) >> 1;
+  GroupFields f;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i cd = _mm256_cvtepu8_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 16 * g)));
+    const __m256i masked = MaskedOf(cd);
+    const __m256i sel = _mm256_blendv_epi8(
+        _mm256_set1_epi16(-1),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + 16 * g)), masked);
+    f.Make(WidthOf(cd, masked), sel);
+    WritePieces(sym + 256 * g, reinterpret_cast<const uint8_t*>(f.msk), f.len, 32, p, &bb, &q, &c);
   }
   std::memcpy(p + 8 * q, &c, 8);  // the qword of bit bb
   *pos = bb;
+  return 16 * groups;
+}
+
+// vpshufb controls that expand the first popcount(m) u16 masks of a
+// vector to the lanes j of m's set bits (the masked blocks among 8), the
+// other lanes zero.
+struct ExpandTables {
+  alignas(16) uint8_t idx[256][16];
+  constexpr ExpandTables() : idx() {
+    for (int m = 0; m < 256; ++m) {
+      int r = 0;
+      for (int j = 0; j < 8; ++j) {
+        const bool set = (m >> j) & 1;
+        idx[m][2 * j] = set ? static_cast<uint8_t>(2 * r) : 0x80;
+        idx[m][2 * j + 1] = set ? static_cast<uint8_t>(2 * r + 1) : 0x80;
+        r += set;
+      }
+    }
+  }
+};
+constexpr ExpandTables kExpand;
+
+// Decoder of whole groups of 16 full blocks (PackDecodeT's hook): the
+// selections by two table-driven vpshufb expands of the masks, masks and
+// bit counts of the 32 qwords as in the encoder (GroupFields), then per
+// qword one pdep of the 64 stream bits at its offset.
+size_t GroupAvx2(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
+                 size_t* mi, uint8_t* sym) {
+  const size_t groups = nfull / 16;
+  size_t ps = *pos, m = *mi;
+  GroupFields f;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i cd = Codes16(src + 8 * g);
+    const __m256i masked = MaskedOf(cd);
+    const unsigned km = _pext_u32(static_cast<uint32_t>(_mm256_movemask_epi8(masked)), 0x55555555u);
+    // Masks of the masked blocks: 16 readable bytes at each read (At).
+    const unsigned k0 = km & 0xFF, k1 = km >> 8;
+    const size_t m1 = m + static_cast<size_t>(__builtin_popcount(k0));
+    const __m128i s0 = _mm_shuffle_epi8(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(win.At(16 * m))),
+        _mm_load_si128(reinterpret_cast<const __m128i*>(kExpand.idx[k0])));
+    const __m128i s1 = _mm_shuffle_epi8(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(win.At(16 * m1))),
+        _mm_load_si128(reinterpret_cast<const __m128i*>(kExpand.idx[k1])));
+    m = m1 + static_cast<size_t>(__builtin_popcount(k1));
+    const __m256i sel = _mm256_blendv_epi8(_mm256_set1_epi16(-1), _mm256_set_m128i(s1, s0), masked);
+    f.Make(WidthOf(cd, masked), sel);
+    uint8_t* out = sym + 256 * g;
+    for (int k = 0; k < 32; ++k) {
+      const uint64_t v = _pdep_u64(win.Peek(ps), f.msk[k]);
+      std::memcpy(out + 8 * k, &v, 8);
+      ps += f.len[k];
+    }
+  }
+  *pos = ps;
+  *mi = m;
   return 16 * groups;
 }
 
@@ -643,7 +715,7 @@ void TransposeLutB2(const uint8_t* src, size_t rows, size_t cols, const uint8_t*
 }
 
 const Kernels kAvx2Kernels = {
-    ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<>,
+    ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<GroupAvx2>,
     ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
     CountZerosB, TransposeLutB2,
 };

@@ -111,15 +111,6 @@ bool ZvcDecode(const uint8_t* src, size_t len, size_t n, uint8_t* dst) {
 // with the per-block bookkeeping of 16 full blocks at a time in AVX-512.
 #include "kernels/codec/kernels_bmi2.inc"
 
-// Codes of 16 blocks from 8 code bytes, as u16 lanes.
-inline __m256i Codes16(const uint8_t* c8) {
-  uint64_t c;
-  std::memcpy(&c, c8, 8);
-  const uint64_t lo = _pdep_u64(c & 0xFFFFFFFFu, 0x0F0F0F0F0F0F0F0Full);
-  const uint64_t hi = _pdep_u64(c >> 32, 0x0F0F0F0F0F0F0F0Full);
-  return _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
-}
-
 // Stats of 16 full blocks at s: non-zero masks by vptestmb; the OR of each
 // block reduced for the four zmms together (its two qwords by unpack +
 // or, each qword's halves by shifts, the 16 results gathered by one
