@@ -5,6 +5,13 @@
 //    them back; bit packing at width w is one pext/pdep per 8 values with the
 //    mask "low w bits of every byte" (8 values of w bits = w bytes). Every
 //    load/store is bounded: partial chunks go through memcpy.
+//  * packed blocks (§5.4 v3), 16 blocks per step: the block stats in ymm
+//    (StatsAvx2); per qword of a block the pext/pdep mask (low w bits of
+//    every selected byte) and its bit count made in ymm (GroupFields);
+//    encode appends pext(qword, mask) with the register bit writer
+//    (WritePieces), decode deposits the stream bits at each qword's offset
+//    with one pdep; the selections of masked blocks by table-driven vpshufb
+//    expands. Partial groups and the last block: kernels_bmi2.inc.
 //  * count_zeros / zigzag: AVX2 compares.
 //  * DCT (L = 8), vpmaddwd on int16 pairs, same binary32 quantiser:
 //    forward on channel planes, 16 pixels of one group per step (pairs of
