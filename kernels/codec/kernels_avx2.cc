@@ -476,7 +476,7 @@ void DctInverseB(const DctPlan& plan, const uint8_t* sym, size_t npix, uint8_t* 
 // each block, for the 16 together: the two qwords of each block by unpack
 // + or (ymms in pairs), each qword's halves by a shift, the dwords of two
 // such vectors by a blend, each dword's bytes by shifts, then two packs
-// and one vpshufb into block order (kStatsOrder). w = bit length of the
+// and one vpshufb into block order (`order`). w = bit length of the
 // OR by two nibble lookups; nnz by nibble popcounts of the masks; then the
 // normative choice in u16 lanes.
 struct Avx2StatsConsts {
@@ -625,7 +625,8 @@ struct GroupFields {
   }
 };
 
-// Width (u16 lanes) of 16 blocks from their codes, and which are masked.
+// Which of 16 blocks are masked (u16 lanes of -1), and their widths, from
+// their codes (u16 lanes).
 inline __m256i MaskedOf(__m256i cd) {
   return _mm256_cmpgt_epi16(cd, _mm256_set1_epi16(kFirstMaskedCode - 1));
 }
@@ -722,8 +723,9 @@ void TransposeLutB2(const uint8_t* src, size_t rows, size_t cols, const uint8_t*
 }
 
 const Kernels kAvx2Kernels = {
-    ZvcEncodeB, ZvcDecodeB,  PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<GroupAvx2>,
-    ZigZagB,    UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
+    ZvcEncodeB,  ZvcDecodeB,
+    PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<GroupAvx2>,
+    ZigZagB,     UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
     CountZerosB, TransposeLutB2,
 };
 
