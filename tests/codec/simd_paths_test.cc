@@ -4,7 +4,9 @@
 // packed encoder (funnel-shift merge of four blocks, 65th byte, carries),
 // the butterfly DCT kernels and the dequantisation clamp thresholds, and
 // the encoder's per-tile candidate order (dctcm with fallback). Every SIMD
-// variant must match the scalar reference byte for byte.
+// variant must match the scalar reference byte for byte; the same packed
+// patterns cover the avx2 variant's 16-block coder (kernels_avx2.cc: masks
+// read near the stream's end, w = 8 halves of 64 bits, tiny masked blocks).
 #include <gtest/gtest.h>
 
 #include <random>
