@@ -324,14 +324,20 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   CompactWriter vw(vals, 0);
   size_t S = 0;
   alignas(64) uint8_t pad[256];
-  for (size_t g = 0; g < groups; ++g) {
+  auto group = [&](size_t g) -> const uint8_t* {
     const uint8_t* s = sym + 256 * g;
-    if (16 * g + 16 > blocks) {
-      std::memset(pad, 0, sizeof(pad));
-      std::memcpy(pad, s, n - 256 * g);
-      s = pad;
-    }
-    const Stats16Out st = Stats16(s);
+    if (16 * g + 16 <= blocks) return s;
+    std::memset(pad, 0, sizeof(pad));
+    std::memcpy(pad, s, n - 256 * g);
+    return pad;
+  };
+  // The stats of group g + 1 are computed before group g's compaction
+  // (software pipelining: its chain starts while g's is still running).
+  const uint8_t* s = group(0);
+  Stats16Out st = Stats16(s);
+  for (size_t g = 0; g < groups; ++g) {
+    const uint8_t* sn = g + 1 < groups ? group(g + 1) : s;
+    const Stats16Out nst = Stats16(sn);
     // Code bytes c0..c15 as u16 lanes c(2i) | c(2i+1) << 8; x | x >> 4 has
     // the code byte (low nibble first) in each lane's low byte.
     const __m128i cb = _mm256_cvtepi16_epi8(st.code);
@@ -343,6 +349,8 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
     nm += static_cast<size_t>(__builtin_popcount(km));
     S = vw.Add16(g, s, st.code, st.mask, S);
+    s = sn;
+    st = nst;
   }
   vw.Flush(true, S);
   const size_t vpos = vw.b;
