@@ -25,7 +25,7 @@ git -C "$root" archive "$rev" kernels/codec | tar -x -C "$scratch/old"
 [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target dctcm_codec dctcm_engine >/dev/null
 # The flags of kernels/codec/CMakeLists.txt, per file.
-old="-O3 -std=c++17 -ffp-contract=off -fno-fast-math -w -Ddctcm=dctcm_old -I$scratch/old"
+old="-O3 -DNDEBUG -fPIC -std=c++17 -ffp-contract=off -fno-fast-math -w -Ddctcm=dctcm_old -I$scratch/old"
 avx2="-mavx2 -mbmi -mbmi2 -mpopcnt -mlzcnt"
 avx512="-mavx512f -mavx512bw -mavx512cd -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi
   -mavx512vbmi2 -mavx512bitalg -mavx512vpopcntdq -mbmi -mbmi2 -mpopcnt -mlzcnt"
