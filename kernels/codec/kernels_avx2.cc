@@ -491,6 +491,15 @@ struct Avx2StatsConsts {
 };
 constexpr Avx2StatsConsts kAvx2Stats;
 
+// Popcount of every byte of x (two nibble lookups).
+inline __m256i PopcntBytes(__m256i x) {
+  const __m256i pop = _mm256_broadcastsi128_si256(
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
+  const __m256i nib = _mm256_set1_epi8(15);
+  return _mm256_add_epi8(_mm256_shuffle_epi8(pop, _mm256_and_si256(x, nib)),
+                         _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+}
+
 size_t StatsAvx2(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask) {
   const size_t groups = nfull / 16;
   const __m256i zero = _mm256_setzero_si256();
@@ -498,8 +507,6 @@ size_t StatsAvx2(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask
   const __m128i order = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.order));
   const __m128i len_lo = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.len_lo));
   const __m128i len_hi = _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.len_hi));
-  const __m256i pop = _mm256_broadcastsi128_si256(
-      _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
   __m256i total = zero;  // bits, i32 lanes
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* s = sym + 256 * g;
@@ -538,9 +545,7 @@ size_t StatsAvx2(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* mask
                                          static_cast<int>(m[4]), static_cast<int>(m[5]),
                                          static_cast<int>(m[6]), static_cast<int>(m[7]));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 16 * g), mk);
-    const __m256i pc = _mm256_add_epi8(
-        _mm256_shuffle_epi8(pop, _mm256_and_si256(mk, nib)),
-        _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(mk, 4), nib)));
+    const __m256i pc = PopcntBytes(mk);
     const __m256i nnz = _mm256_add_epi16(_mm256_and_si256(pc, _mm256_set1_epi16(0xFF)),
                                          _mm256_srli_epi16(pc, 8));
     // The choice of BlockBits: masked (16 + nnz w bits) when smaller than
@@ -596,13 +601,8 @@ struct GroupFields {
         _mm256_load_si256(reinterpret_cast<const __m256i*>(kAvx2Values.spread_fm));
     const __m256i fm_lut = _mm256_broadcastsi128_si256(
         _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Values.fm)));
-    const __m256i pop = _mm256_broadcastsi128_si256(
-        _mm_load_si128(reinterpret_cast<const __m128i*>(kAvx2Stats.pop)));
-    const __m256i nib = _mm256_set1_epi8(15);
     const __m256i fmv = _mm256_shuffle_epi8(fm_lut, w);  // u16 lanes, w < 9
-    const __m256i pc = _mm256_add_epi8(
-        _mm256_shuffle_epi8(pop, _mm256_and_si256(sel, nib)),
-        _mm256_shuffle_epi8(pop, _mm256_and_si256(_mm256_srli_epi16(sel, 4), nib)));
+    const __m256i pc = PopcntBytes(sel);
     const __m256i nlo = _mm256_mullo_epi16(_mm256_and_si256(pc, _mm256_set1_epi16(0xFF)), w);
     const __m256i nhi = _mm256_mullo_epi16(_mm256_srli_epi16(pc, 8), w);
     // unpack{lo,hi} leave blocks 0-3 / 4-7 in lane 0 and 8-11 / 12-15 in lane 1.
@@ -639,9 +639,7 @@ size_t ValuesAvx2(const uint8_t* sym, size_t nfull, const uint8_t* code, const u
   const size_t groups = nfull / 16;
   if (groups == 0) return 0;
   size_t bb = *pos, q = bb / 64;
-  uint64_t c = 0;  // the bits below bb of its qword (those above are zero)
-  std::memcpy(&c, p + 8 * q, bb / 8 - 8 * q + 1);
-  c &= ~uint64_t{0} >> (63 - bb % 64) >> 1;
+  uint64_t c = WriterStart(p, bb);
   GroupFields f;
   for (size_t g = 0; g < groups; ++g) {
     const __m256i cd = _mm256_cvtepu8_epi16(

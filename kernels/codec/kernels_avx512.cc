@@ -208,11 +208,7 @@ struct CompactWriter {
   uint64_t cur;       // the bits of the qword at p + 8 * (b / 64) below b
 
   // Continues the stream at bit pos of p; the bits below pos are kept.
-  CompactWriter(uint8_t* p_, size_t pos) : p(p_), b(pos), cur(0) {
-    const size_t q0 = pos / 64 * 8;  // bytes past pos / 8 are not written yet
-    std::memcpy(&cur, p + q0, pos / 8 - q0 + 1);
-    cur &= ~uint64_t{0} >> (63 - pos % 64) >> 1;
-  }
+  CompactWriter(uint8_t* p_, size_t pos) : p(p_), b(pos), cur(WriterStart(p_, pos)) {}
 
   // Group g: 16 full blocks at s, their codes and non-zero masks (u16
   // lanes). S compacted bytes are held; returns the new count, after a
@@ -336,8 +332,9 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   const uint8_t* s = group(0);
   Stats16Out st = Stats16(s);
   for (size_t g = 0; g < groups; ++g) {
-    const uint8_t* sn = g + 1 < groups ? group(g + 1) : s;
-    const Stats16Out nst = Stats16(sn);
+    const bool more = g + 1 < groups;
+    const uint8_t* sn = more ? group(g + 1) : s;
+    const Stats16Out nst = more ? Stats16(sn) : st;
     // Code bytes c0..c15 as u16 lanes c(2i) | c(2i+1) << 8; x | x >> 4 has
     // the code byte (low nibble first) in each lane's low byte.
     const __m128i cb = _mm256_cvtepi16_epi8(st.code);
