@@ -219,8 +219,8 @@ bool KindAllowed(Mode mode, uint32_t kind) {
     case Mode::kZvc:
     case Mode::kRle:
     case Mode::kCsc: return kind == kTileCoded;
-    case Mode::kPzvc: return kind == kTileRaw || kind == kTileCoded;
-    case Mode::kDctcm: return kind <= kTilePzvc;
+    case Mode::kPzvc: return kind == kTileRaw || kind == kTileCoded || kind == kTilePzvcSplit;
+    case Mode::kDctcm: return kind <= kTilePzvcSplit;
   }
   return false;
 }
@@ -293,13 +293,14 @@ Error DecodeOneTile(const Kernels& k, const Layout& lo, const DctPlan& plan,
     return Error::kOk;
   }
   const bool zz = lo.desc.is_signed;
-  if (kind == kTilePzvc || (kind == kTileCoded && lo.mode == Mode::kPzvc)) {
+  if (kind == kTilePzvc || kind == kTilePzvcSplit || (kind == kTileCoded && lo.mode == Mode::kPzvc)) {
     // §5.4: channel planes (symbol ch*npix + p) -> NHWC.
+    const auto dec = kind == kTilePzvcSplit ? k.pzvcs_decode : k.pzvc_decode;
     if (C == 1 || npix == 1) {
-      if (!k.pzvc_decode(t, size, n, dst)) return Error::kCorrupt;
+      if (!dec(t, size, n, dst)) return Error::kCorrupt;
       if (zz) k.unzigzag(dst, n);
     } else {
-      if (!k.pzvc_decode(t, size, n, planes)) return Error::kCorrupt;
+      if (!dec(t, size, n, planes)) return Error::kCorrupt;
       if (zz) {  // the unzigzag by lookup, fused with the transpose
         k.transpose_lut(planes, C, npix, kZigZagTables.inv, dst);
       } else {
@@ -411,6 +412,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
 
   EncodeStats st;
   size_t off = 0;
+  bool prev_dense = false;
   for (uint32_t t = 0; t < lo.num_tiles; ++t) {
     const uint64_t pix0 = uint64_t{t} * lo.tile_pixels;
     const size_t npix = static_cast<size_t>(
@@ -420,6 +422,9 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
     uint8_t* out = payload + off;
     const size_t room = cap - off;
     // Zeros are only needed for stats and the zvc size.
+    // §5.4s: a pzvc tile takes the split layout when the previous tile
+    // coded to at least half its size (dense tiles, where it is faster).
+    const bool split = lo.mode == Mode::kPzvc && n % kBlock == 0 && prev_dense;
     const size_t zeros =
         (stats || lo.mode == Mode::kZvc) ? k.count_zeros(ts, n) : 0;
     st.zero_values += zeros;
@@ -480,11 +485,11 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
         // A tile with one packed candidate (count symbols): coded in one
         // pass, straight into the stream when it fits; stored raw instead
         // when raw is allowed and the packed tile is not smaller (§5.6).
-        auto code_one = [&](const uint8_t* s, size_t count, bool raw_allowed) {
+        auto code_one = [&](const uint8_t* s, size_t count, bool raw_allowed, bool sp) {
           const bool direct = room >= PackCodeBytes(count) + count;
           uint8_t* w = direct ? out : penc.get();
-          size = k.pzvc_encode(s, count, w);
-          kind = kTileCoded;
+          size = sp ? k.pzvcs_encode(s, count, w) : k.pzvc_encode(s, count, w);
+          kind = sp ? kTilePzvcSplit : kTileCoded;
           const uint8_t* from = w;
           if (raw_allowed && size >= n) {
             kind = kTileRaw;
@@ -496,7 +501,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           return Error::kOk;
         };
         if (lo.mode == Mode::kPzvc) {
-          const Error e = code_one(ls, n, true);
+          const Error e = code_one(ls, n, true, split);
           if (e != Error::kOk) return e;
           break;
         }
@@ -532,7 +537,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
           }
         }
         if (!fb) {  // no lossless candidate: fallback off, or L = 1 (raw only)
-          const Error e = code_one(ds, sn, params.dct.fallback);
+          const Error e = code_one(ds, sn, params.dct.fallback, false);
           if (e != Error::kOk) return e;
           break;
         }
@@ -584,6 +589,7 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
       }
     }
     off += size;
+    if (lo.mode == Mode::kPzvc) prev_dense = 2 * size >= n;
     st.tiles_by_kind[kind]++;
     Put32(index + 4 * size_t{t}, (kind << 30) | static_cast<uint32_t>(off));
   }

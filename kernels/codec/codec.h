@@ -77,13 +77,14 @@ struct EncodeParams {
 };
 
 // Tile kinds (§4): 0 raw, 1 the mode's own coder, 2 packed zvc (lossless).
-enum TileKind : uint8_t { kTileRaw = 0, kTileCoded = 1, kTilePzvc = 2 };
+// 3: packed zvc with the split value layout (§5.4s).
+enum TileKind : uint8_t { kTileRaw = 0, kTileCoded = 1, kTilePzvc = 2, kTilePzvcSplit = 3 };
 
 struct EncodeStats {
   size_t total_bytes = 0;
   size_t header_bytes = 0;  // header + steps + perm + tile index (metadata)
   size_t payload_bytes = 0;
-  size_t tiles_by_kind[3] = {0, 0, 0};  // indexed by TileKind
+  size_t tiles_by_kind[4] = {0, 0, 0, 0};  // indexed by TileKind
   size_t zero_values = 0;               // zeros in the input map
 };
 

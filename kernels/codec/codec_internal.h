@@ -85,9 +85,17 @@ struct Kernels {
   // plan's lut_fwd / lut_inv) fused with the plane transpose (§5.5).
   void (*transpose_lut)(const uint8_t* src, size_t rows, size_t cols,
                         const uint8_t* table, uint8_t* dst);
+  // §5.4s packed blocks with the split value layout (tile kind 3; n % 16
+  // == 0): same codes, masks and size as pzvc_encode, the value bits in
+  // another order. decode: false on any inconsistency.
+  size_t (*pzvcs_encode)(const uint8_t* sym, size_t n, uint8_t* dst);
+  bool (*pzvcs_decode)(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
 };
 
 extern const Kernels kScalarKernels;
+// The scalar split-layout kernels (§5.4s), for variants without their own.
+size_t PzvcSplitEncodeScalar(const uint8_t* sym, size_t n, uint8_t* dst);
+bool PzvcSplitDecodeScalar(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
 bool Avx2Supported();
 bool Avx512Supported();
 const Kernels* Avx2Kernels();    // nullptr if not compiled

@@ -500,6 +500,269 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
   return 16 * groups;
 }
 
+// ---- §5.4s split value layout, n % 256 == 0 (else the scalar kernels).
+// Encoder in two passes: the stats of every group (codes and masks to
+// dst, the u16 code/mask vectors kept), then per group of 16 blocks: each
+// block's selected symbols justified to the start of its 16-byte lane
+// (vpcompressb + vpexpandb; skipped when all 64 are selected), every qword
+// of 8 symbols packed to w whole bytes (vpmaddubsw 1 | 2^w, vpmaddwd
+// 1 | 2^2w, one 64-bit shift merge; w = 8 qwords as they are), the byte
+// part of 4 blocks stored by one vpcompressb, and the 16 remainders
+// (byte B of each lane, its low bits % 8 bits) appended by two pext.
+struct SplitConsts {
+  alignas(64) uint8_t lane[64];     // byte i -> u16 lane of block i / 16
+  alignas(16) uint8_t remidx[16];   // block k -> its lane's byte 0 in (t0:t1) / (t2:t3)
+  alignas(16) uint8_t lowmask[16];  // (1 << r) - 1
+  alignas(16) uint8_t pow2[16];     // index 0..7: 1; 8 + w: 2^w
+  alignas(64) uint8_t blk[64];      // byte i -> block i / 16 of the zmm
+  constexpr SplitConsts() : lane(), remidx(), lowmask(), pow2(), blk() {
+    for (int i = 0; i < 64; ++i) {
+      lane[i] = static_cast<uint8_t>(2 * (i / 16));
+      blk[i] = static_cast<uint8_t>(i / 16);
+    }
+    for (int k = 0; k < 16; ++k) remidx[k] = static_cast<uint8_t>(16 * (k % 4) + 64 * ((k / 4) % 2));
+    for (int r = 0; r < 16; ++r) lowmask[r] = static_cast<uint8_t>(r >= 8 ? 0xFF : (1u << r) - 1);
+    for (int i = 0; i < 16; ++i) pow2[i] = static_cast<uint8_t>(i < 8 ? 1 : 1u << (i - 8));
+  }
+};
+constexpr SplitConsts kSplit;
+
+// Inclusive prefix sum of 16 u16 lanes.
+inline __m256i Scan16(__m256i x) {
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 2));
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 4));
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 8));
+  return _mm256_mask_add_epi16(x, 0xFF00, x, _mm256_permutexvar_epi16(_mm256_set1_epi16(7), x));
+}
+
+size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
+  if (n % 256 != 0) return PzvcSplitEncodeScalar(sym, n, dst);
+  const size_t groups = n / 256;
+  const size_t head = PackCodeBytes(n);
+  // Per group: the codes and masks of Stats16 (64 B), then the remainder
+  // stream (<= 14 bytes per group, + 8 of slack for the qword stores).
+  alignas(64) uint8_t small[64 * 80 + 64];
+  std::unique_ptr<uint8_t[]> big;
+  uint8_t* scratch = small;
+  if (groups * 80 + 64 > sizeof(small)) {
+    big.reset(new uint8_t[groups * 80 + 64 + 64]);
+    scratch = big.get() + (64 - reinterpret_cast<uintptr_t>(big.get()) % 64) % 64;
+  }
+  __m256i* gv = reinterpret_cast<__m256i*>(scratch);
+  uint8_t* rem = scratch + 64 * groups;
+  uint8_t* masks = dst + head;
+  size_t nm = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    const Stats16Out st = Stats16(sym + 256 * g);
+    const __m128i cb = _mm256_cvtepi16_epi8(st.code);
+    const uint64_t c = static_cast<uint64_t>(_mm_cvtsi128_si64(
+        _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
+    std::memcpy(dst + 8 * g, &c, 8);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
+    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+    _mm256_mask_storeu_epi16(masks + 2 * nm, static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
+                             _mm256_maskz_compress_epi16(km, st.mask));
+    nm += nmk;
+    _mm256_store_si256(gv + 2 * g, st.code);
+    _mm256_store_si256(gv + 2 * g + 1, st.mask);
+  }
+  uint8_t* bp = dst + head + 2 * nm;
+  uint8_t* rp = rem;
+  uint64_t acc = 0;
+  unsigned nb = 0;
+  const __m512i lane = _mm512_load_si512(kSplit.lane);
+  const __m128i remidx = _mm_load_si128(reinterpret_cast<const __m128i*>(kSplit.remidx));
+  const __m128i lowmask = _mm_load_si128(reinterpret_cast<const __m128i*>(kSplit.lowmask));
+  const __m512i pow2 = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kSplit.pow2)));
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = _mm256_load_si256(gv + 2 * g), nz = _mm256_load_si256(gv + 2 * g + 1);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
+    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, nz);
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i cnt = _mm256_popcnt_epi16(sel);
+    const __m256i bits = _mm256_mullo_epi16(cnt, w);
+    const __m256i B = _mm256_srli_epi16(bits, 3);
+    const __m256i r = _mm256_and_si256(bits, _mm256_set1_epi16(7));
+    const __m256i J = _mm256_sub_epi16(_mm256_sllv_epi16(ones16, cnt), ones16);
+    // byte part of a lane: field bytes 0 .. w-1 at lane bytes 0 .., w .. 2w-1 at 8 ..
+    const __m256i m0 = _mm256_sub_epi16(_mm256_sllv_epi16(ones16, _mm256_min_epu16(B, w)), ones16);
+    const __m256i m1 = _mm256_sub_epi16(_mm256_sllv_epi16(ones16, _mm256_subs_epu16(B, w)), ones16);
+    const __m256i bm = _mm256_or_si256(m0, _mm256_slli_epi16(m1, 8));
+    // the remainder is lane byte B (B < w) or 8 + B - w
+    const __m256i ri = _mm256_mask_add_epi16(B, _mm256_cmpge_epu16_mask(B, w),
+                                             _mm256_sub_epi16(B, w), _mm256_set1_epi16(8));
+    alignas(32) uint64_t selq[4], jq[4], bq[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(jq), J);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(bq), bm);
+    const __m512i wz = _mm512_castsi256_si512(w);
+    __m512i t[4];
+#pragma GCC unroll 4
+    for (int z = 0; z < 4; ++z) {
+      const __m512i x = _mm512_loadu_si512(sym + 256 * g + 64 * z);
+      const __m512i j = selq[z] == ~0ull
+                            ? x
+                            : _mm512_maskz_expand_epi8(jq[z], _mm512_maskz_compress_epi8(selq[z], x));
+      const __m512i wb = _mm512_permutexvar_epi8(
+          _mm512_add_epi8(lane, _mm512_set1_epi8(static_cast<char>(8 * z))), wz);
+      // u16 = even + odd * 2^w (symbols < 128 when w <= 7; w = 8 lanes are restored below)
+      const __m512i i1 = _mm512_ternarylogic_epi64(wb, _mm512_set1_epi16(0x0F00),
+                                                   _mm512_set1_epi16(0x0800), 0xEA);
+      __m512i v = _mm512_maddubs_epi16(_mm512_shuffle_epi8(pow2, i1), j);
+      // u32 = even + odd * 2^2w
+      const __m512i s2 = _mm512_slli_epi32(_mm512_and_si512(wb, _mm512_set1_epi32(0x00FF0000)), 1);
+      v = _mm512_madd_epi16(v, _mm512_sllv_epi16(_mm512_set1_epi16(1), s2));
+      // u64 = lo32 | hi32 << 4w
+      const __m512i s3 = _mm512_slli_epi64(_mm512_and_si512(wb, _mm512_set1_epi64(0xFF)), 2);
+      v = _mm512_ternarylogic_epi64(v, _mm512_set1_epi64(0xFFFFFFFF),
+                                    _mm512_sllv_epi64(_mm512_srli_epi64(v, 32), s3), 0xEA);
+      v = _mm512_mask_mov_epi8(v, _mm512_cmpeq_epi8_mask(wb, _mm512_set1_epi8(8)), j);
+      t[z] = v;
+      const unsigned nbz = static_cast<unsigned>(__builtin_popcountll(bq[z]));
+      _mm512_mask_storeu_epi8(bp, Prefix(nbz), _mm512_maskz_compress_epi8(bq[z], v));
+      bp += nbz;
+    }
+    // The 16 remainders: byte ri of each lane, its low r bits, by two pext.
+    const __m512i idx = _mm512_castsi128_si512(_mm_add_epi8(_mm256_cvtepi16_epi8(ri), remidx));
+    const __m128i rb = _mm_mask_blend_epi8(0xFF00, _mm512_castsi512_si128(_mm512_permutex2var_epi8(t[0], idx, t[1])),
+                                           _mm512_castsi512_si128(_mm512_permutex2var_epi8(t[2], idx, t[3])));
+    const __m128i rmk = _mm_shuffle_epi8(lowmask, _mm256_cvtepi16_epi8(r));
+    alignas(16) uint64_t rq[2], mq[2];
+    _mm_store_si128(reinterpret_cast<__m128i*>(rq), rb);
+    _mm_store_si128(reinterpret_cast<__m128i*>(mq), rmk);
+    for (int h = 0; h < 2; ++h) {  // <= 56 bits each, nb <= 7 before
+      acc |= _pext_u64(rq[h], mq[h]) << nb;
+      nb += static_cast<unsigned>(_mm_popcnt_u64(mq[h]));
+      std::memcpy(rp, &acc, 8);
+      rp += nb >> 3;
+      acc = (nb & ~7u) == 64 ? 0 : acc >> (nb & ~7u);
+      nb &= 7;
+    }
+  }
+  if (nb) *rp++ = static_cast<uint8_t>(acc);
+  const size_t rl = static_cast<size_t>(rp - rem);
+  std::memcpy(bp, rem, rl);
+  return static_cast<size_t>(bp - dst) + rl;
+}
+
+// Decoder (n % 256 == 0): a first pass over the codes and masks checks the
+// section sizes against len; then per group GroupMs's scheme with each
+// block's field starting on its byte (8 * its offset in the byte part), and
+// the byte after each block's byte part taken from its remainder (vpermt2b
+// with the 16 remainders as the second table).
+bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
+  if (n % 256 != 0) return PzvcSplitDecodeScalar(src, len, n, sym);
+  static const MsConsts kc;
+  const size_t groups = n / 256;
+  const size_t head = PackCodeBytes(n);
+  if (len < head) return false;
+  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7), ones16 = _mm256_set1_epi16(1);
+  // Sizes: masks, byte part, remainder bits.
+  size_t nm = 0, totB = 0, totR = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = Codes16(src + 8 * g);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+    if (2 * (nm + nmk) > len - head) return false;
+    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)), src + head + 2 * nm);
+    nm += nmk;
+    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
+    const __m256i sB = Scan16(_mm256_srli_epi16(nb, 3)), sR = Scan16(_mm256_and_si256(nb, seven));
+    totB += static_cast<uint16_t>(_mm256_extract_epi16(sB, 15));
+    totR += static_cast<uint16_t>(_mm256_extract_epi16(sR, 15));
+  }
+  const size_t vstart = head + 2 * nm;
+  if (len - vstart < totB || len - vstart - totB != (totR + 7) / 8) return false;
+  if (totR % 8 != 0 && (src[len - 1] >> (totR % 8)) != 0) return false;
+  const uint8_t* bp = src + vstart;
+  const uint8_t* rp = bp + totB;
+  const size_t rlen = len - vstart - totB;
+  const __m512i iota = _mm512_load_si512(kc.iota), low7 = _mm512_load_si512(kc.low7);
+  const __m512i wlut = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kc.wmask)));
+  const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
+  const __m256i sh1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[0]));
+  const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
+  size_t O = 0, R0 = 0, m = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    const __m256i codes = Codes16(src + 8 * g);
+    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)), src + head + 2 * m);
+    m += nmk;
+    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
+    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const __m256i pc = _mm256_popcnt_epi16(sel);
+    const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
+    const __m256i nb = _mm256_mullo_epi16(pc, w);
+    const __m256i B = _mm256_srli_epi16(nb, 3), r = _mm256_and_si256(nb, seven);
+    const __m256i incl = Scan16(B), inclR = Scan16(r);
+    const __m256i exB = _mm256_sub_epi16(incl, B);
+    const __m256i wb = _mm256_permutexvar_epi16(first4, exB);  // window byte of each zmm
+    const __m256i relB = _mm256_sub_epi16(exB, wb);
+    const __m256i rel = _mm256_slli_epi16(relB, 3);
+    const __m256i endB = _mm256_add_epi16(relB, B);  // byte of the remainder, from the window
+    // The 16 remainders: r bits at bit R0 + (exclusive prefix of r).
+    const __m256i er = _mm256_add_epi16(_mm256_sub_epi16(inclR, r), _mm256_set1_epi16(static_cast<short>(R0 & 7)));
+    const __m256i bi = _mm256_srli_epi16(er, 3);
+    const size_t rs = R0 >> 3;
+    const __m256i rwin = rs + 32 <= rlen
+                             ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rp + rs))
+                             : _mm256_maskz_loadu_epi8(rs < rlen ? _bzhi_u32(~0u, static_cast<unsigned>(rlen - rs)) : 0,
+                                                       rp + (rs < rlen ? rs : 0));
+    const __m256i g16 = _mm256_permutexvar_epi8(
+        _mm256_add_epi16(_mm256_or_si256(bi, _mm256_slli_epi16(bi, 8)), _mm256_set1_epi16(0x0100)), rwin);
+    const __m256i rv = _mm256_and_si256(_mm256_srlv_epi16(g16, _mm256_and_si256(er, seven)),
+                                        _mm256_sub_epi16(_mm256_sllv_epi16(ones16, r), ones16));
+    R0 += static_cast<uint16_t>(_mm256_extract_epi16(inclR, 15));
+    // u16 lane j: low byte endB, high byte the remainder of block j.
+    const __m512i E = _mm512_castsi256_si512(_mm256_or_si256(endB, _mm256_slli_epi16(rv, 8)));
+    __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
+    c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
+    const __m256i cum = _mm256_sub_epi16(c4, pc);
+    const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
+    const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
+    auto qc = [&](__m256i f, __m256i gq) {
+      const __m256i qb = _mm256_srli_epi16(f, 3);
+      const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
+      return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
+    };
+    const __m512i X = _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+    const __m512i W = _mm512_castsi256_si512(w);
+    alignas(32) uint16_t wbs[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
+    alignas(32) uint64_t selq[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    uint8_t* out = sym + 256 * g;
+#pragma GCC unroll 4
+    for (int z = 0; z < 4; ++z) {
+      const __m512i wi = _mm512_load_si512(kc.wi[z]);
+      const __m512i qidx = _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_load_si512(kc.qi[z]), X), low7);
+      const __m512i cv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.ci[z]), X);
+      const __m512i wv = _mm512_permutexvar_epi8(wi, W);
+      const __m512i ev = _mm512_permutexvar_epi8(wi, E);
+      const __mmask64 s64 = selq[z];
+      const __m512i ctrl = _mm512_add_epi8(Mul8(_mm512_maskz_expand_epi8(s64, iota), wv), cv);
+      const size_t start = O + wbs[4 * z];
+      const __m512i wnd = start + 64 <= totB
+                              ? _mm512_loadu_si512(bp + start)
+                              : _mm512_maskz_loadu_epi8(start < totB ? Prefix(totB - start) : 0,
+                                                        bp + (start < totB ? start : 0));
+      // bytes at or past the block's end: its remainder (E byte 2j + 1, + 64)
+      const __m512i idx = _mm512_mask_add_epi8(qidx, _mm512_cmpge_epu8_mask(qidx, ev), wi,
+                                               _mm512_set1_epi8(65));
+      __m512i v = _mm512_maskz_multishift_epi64_epi8(s64, ctrl, _mm512_permutex2var_epi8(wnd, idx, E));
+      v = _mm512_and_si512(v, _mm512_shuffle_epi8(wlut, wv));
+      _mm512_storeu_si512(out + 64 * z, v);
+    }
+    O += static_cast<uint16_t>(_mm256_extract_epi16(incl, 15));
+  }
+  return true;
+}
+
 // ---- plane transpose: 16x16 byte tiles (four rows per zmm, two vpermt2b
 // stages), the edges by the 8x8 SSE tiles. The L = 1 variant (§6.5) looks
 // every loaded vector up in the plan's 256-entry table on the way (Lut512);
@@ -1186,6 +1449,7 @@ const Kernels kAvx512Kernels = {
     PackDecodeT<GroupMs>,
     ZigZag,    UnZigZag,  DctForward, DctInverse,   Transpose512,
     CountZeros, TransposeLut512,
+    PzvcSplitEncodeAvx512, PzvcSplitDecodeAvx512,
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Every SIMD variant must produce exactly these bytes (tests/codec checks it).
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "kernels/codec/codec_internal.h"
 
@@ -199,10 +200,18 @@ void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
   }
 }
 
+size_t PzvcSplitEncodeScalar(const uint8_t* sym, size_t n, uint8_t* dst) {
+  return PzvcSplitEncodeRef(sym, n, dst);
+}
+bool PzvcSplitDecodeScalar(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
+  return PzvcSplitDecodeRef(src, len, n, sym);
+}
+
 const Kernels kScalarKernels = {
     ZvcEncodeRef,  ZvcDecodeRef,  PzvcSizeRef,  PzvcEncodeRef,
     PzvcDecodeRef, ZigZagRef,     UnZigZagRef,  DctForwardRef,
     DctInverseRef, TransposeRef,  CountZerosRef, TransposeLutRef,
+    PzvcSplitEncodeRef, PzvcSplitDecodeRef,
 };
 
 }  // namespace internal
