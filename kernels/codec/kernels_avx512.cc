@@ -536,7 +536,7 @@ inline __m256i Scan16(__m256i x) {
 }
 
 size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
-  if (n % 256 != 0) return PzvcSplitEncodeScalar(sym, n, dst);
+  if (n % 256 != 0) return PzvcSplitEncodeB2(sym, n, dst);
   const size_t groups = n / 256;
   const size_t head = PackCodeBytes(n);
   // Per group: the codes and masks of Stats16 (64 B), then the remainder
@@ -643,7 +643,15 @@ size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   }
   if (nb) *rp++ = static_cast<uint8_t>(acc);
   const size_t rl = static_cast<size_t>(rp - rem);
-  std::memcpy(bp, rem, rl);
+  // reversed behind the byte part, 32 bytes per step
+  const __m256i rev = _mm256_setr_epi8(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+                                       15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  for (size_t i = 0; i < rl; i += 32) {
+    const size_t c = rl - i < 32 ? rl - i : 32;  // bytes i .. i + c - 1 -> bp + rl - i - c ..
+    const __m256i x = _mm256_permutexvar_epi8(rev, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rem + i)));
+    // x byte 31 - j = rem[i + j]; rem[i + j] goes to bp + rl - 1 - i - j
+    _mm256_mask_storeu_epi8(bp + rl - i - 32, static_cast<__mmask32>(~0u << (32 - c)), x);
+  }
   return static_cast<size_t>(bp - dst) + rl;
 }
 
@@ -653,34 +661,28 @@ size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
 // the byte after each block's byte part taken from its remainder (vpermt2b
 // with the 16 remainders as the second table).
 bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
-  if (n % 256 != 0) return PzvcSplitDecodeScalar(src, len, n, sym);
+  if (n % 256 != 0) return PzvcSplitDecodeB2(src, len, n, sym);
   static const MsConsts kc;
   const size_t groups = n / 256;
   const size_t head = PackCodeBytes(n);
   if (len < head) return false;
   const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7), ones16 = _mm256_set1_epi16(1);
-  // Sizes: masks, byte part, remainder bits.
-  size_t nm = 0, totB = 0, totR = 0;
-  for (size_t g = 0; g < groups; ++g) {
-    const __m256i codes = Codes16(src + 8 * g);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    if (2 * (nm + nmk) > len - head) return false;
-    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)), src + head + 2 * nm);
-    nm += nmk;
-    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-    const __m256i nb = _mm256_mullo_epi16(_mm256_popcnt_epi16(sel), w);
-    const __m256i sB = Scan16(_mm256_srli_epi16(nb, 3)), sR = Scan16(_mm256_and_si256(nb, seven));
-    totB += static_cast<uint16_t>(_mm256_extract_epi16(sB, 15));
-    totR += static_cast<uint16_t>(_mm256_extract_epi16(sR, 15));
+  // The masked blocks (the value part starts after their masks).
+  size_t nm = 0;
+  for (size_t i = 0; i < head; i += 64) {
+    const __mmask64 kk = Prefix(head - i);
+    const __m512i c = _mm512_maskz_loadu_epi8(kk, src + i);
+    const __m512i lim = _mm512_set1_epi8(kFirstMaskedCode - 1);
+    const __m512i lo = _mm512_and_si512(c, _mm512_set1_epi8(15));
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), _mm512_set1_epi8(15));
+    nm += static_cast<size_t>(_mm_popcnt_u64(_mm512_mask_cmpgt_epu8_mask(kk, lo, lim)) +
+                              _mm_popcnt_u64(_mm512_mask_cmpgt_epu8_mask(kk, hi, lim)));
   }
+  if (len - head < 2 * nm) return false;
   const size_t vstart = head + 2 * nm;
-  if (len - vstart < totB || len - vstart - totB != (totR + 7) / 8) return false;
-  if (totR % 8 != 0 && (src[len - 1] >> (totR % 8)) != 0) return false;
   const uint8_t* bp = src + vstart;
-  const uint8_t* rp = bp + totB;
-  const size_t rlen = len - vstart - totB;
+  const size_t vlen = len - vstart;  // byte part + remainders
+  const __m256i rrev = _mm256_set1_epi16(0x1E1F);  // bytes 31, 30
   const __m512i iota = _mm512_load_si512(kc.iota), low7 = _mm512_load_si512(kc.low7);
   const __m512i wlut = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kc.wmask)));
   const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
@@ -708,13 +710,13 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
     // The 16 remainders: r bits at bit R0 + (exclusive prefix of r).
     const __m256i er = _mm256_add_epi16(_mm256_sub_epi16(inclR, r), _mm256_set1_epi16(static_cast<short>(R0 & 7)));
     const __m256i bi = _mm256_srli_epi16(er, 3);
+    // remainder bytes rs .. rs + 31 are the value part's bytes vlen - 1 - rs down to vlen - 32 - rs
     const size_t rs = R0 >> 3;
-    const __m256i rwin = rs + 32 <= rlen
-                             ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rp + rs))
-                             : _mm256_maskz_loadu_epi8(rs < rlen ? _bzhi_u32(~0u, static_cast<unsigned>(rlen - rs)) : 0,
-                                                       rp + (rs < rlen ? rs : 0));
-    const __m256i g16 = _mm256_permutexvar_epi8(
-        _mm256_add_epi16(_mm256_or_si256(bi, _mm256_slli_epi16(bi, 8)), _mm256_set1_epi16(0x0100)), rwin);
+    const __m256i rwin = rs + 32 <= vlen
+                             ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + vlen - rs - 32))
+                             : _mm256_maskz_loadu_epi8(rs < vlen ? ~0u << (32 - (vlen - rs)) : 0,
+                                                       bp + (rs < vlen ? vlen - rs : 32) - 32);
+    const __m256i g16 = _mm256_permutexvar_epi8(_mm256_sub_epi16(rrev, _mm256_or_si256(bi, _mm256_slli_epi16(bi, 8))), rwin);
     const __m256i rv = _mm256_and_si256(_mm256_srlv_epi16(g16, _mm256_and_si256(er, seven)),
                                         _mm256_sub_epi16(_mm256_sllv_epi16(ones16, r), ones16));
     R0 += static_cast<uint16_t>(_mm256_extract_epi16(inclR, 15));
@@ -747,10 +749,10 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
       const __mmask64 s64 = selq[z];
       const __m512i ctrl = _mm512_add_epi8(Mul8(_mm512_maskz_expand_epi8(s64, iota), wv), cv);
       const size_t start = O + wbs[4 * z];
-      const __m512i wnd = start + 64 <= totB
+      const __m512i wnd = start + 64 <= vlen
                               ? _mm512_loadu_si512(bp + start)
-                              : _mm512_maskz_loadu_epi8(start < totB ? Prefix(totB - start) : 0,
-                                                        bp + (start < totB ? start : 0));
+                              : _mm512_maskz_loadu_epi8(start < vlen ? Prefix(vlen - start) : 0,
+                                                        bp + (start < vlen ? start : 0));
       // bytes at or past the block's end: its remainder (E byte 2j + 1, + 64)
       const __m512i idx = _mm512_mask_add_epi8(qidx, _mm512_cmpge_epu8_mask(qidx, ev), wi,
                                                _mm512_set1_epi8(65));
@@ -760,7 +762,9 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
     }
     O += static_cast<uint16_t>(_mm256_extract_epi16(incl, 15));
   }
-  return true;
+  // The two sections meet exactly; the remainder's padding bits are zero.
+  if (O > vlen || vlen - O != (R0 + 7) / 8) return false;
+  return R0 % 8 == 0 || (bp[O] >> (R0 % 8)) == 0;
 }
 
 // ---- plane transpose: 16x16 byte tiles (four rows per zmm, two vpermt2b
