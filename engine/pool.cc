@@ -277,6 +277,8 @@ Status CompressedPool::Store(const MapInfo& m, const uint8_t* data) {
     c.ofmap_payload += stats[s].payload_bytes;
     c.ofmap_zeros += stats[s].zero_values;
     for (int k = 0; k < 3; ++k) c.tiles[k] += stats[s].tiles_by_kind[k];
+    // a split-layout tile (kind 3) is a pzvc map's own coder, as kind 1
+    c.tiles[codec::kTileCoded] += stats[s].tiles_by_kind[codec::kTilePzvcSplit];
   }
   c.occupancy_after = std::max(c.occupancy_after, in_use_);
   c.stores++;

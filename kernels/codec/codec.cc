@@ -58,7 +58,7 @@ namespace internal {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'D', 'C', 'T', 'M'};
-constexpr uint8_t kVersion = 3;
+constexpr uint8_t kVersion = 4;
 constexpr size_t kHeaderSize = 32;
 constexpr uint8_t kFlagSigned = 1, kFlagPerm = 2;
 constexpr uint32_t kOffsetMask = (1u << 30) - 1;
@@ -173,7 +173,7 @@ Error ParseLayout(const uint8_t* src, size_t len, Layout* lo) {
   lo->mode = static_cast<Mode>(src[5]);
   const uint8_t flags = src[6];
   if ((flags & ~(kFlagSigned | kFlagPerm)) != 0) return Error::kBadParams;
-  if (src[7] != kBlockLog2) return Error::kBadParams;  // 16 in versions 2 and 3
+  if (src[7] != kBlockLog2) return Error::kBadParams;  // 16 in versions 2 to 4
   lo->desc.n = Get32(src + 8);
   lo->desc.h = Get32(src + 12);
   lo->desc.w = Get32(src + 16);
@@ -220,7 +220,7 @@ bool KindAllowed(Mode mode, uint32_t kind) {
     case Mode::kRle:
     case Mode::kCsc: return kind == kTileCoded;
     case Mode::kPzvc: return kind == kTileRaw || kind == kTileCoded || kind == kTilePzvcSplit;
-    case Mode::kDctcm: return kind <= kTilePzvcSplit;
+    case Mode::kDctcm: return kind <= kTilePzvc;
   }
   return false;
 }

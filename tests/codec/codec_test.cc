@@ -517,18 +517,20 @@ TEST(Codec, L1TilesNeverLargerThanPzvc) {
 // ---- Golden streams: exact bytes pinned for small inputs (FORMAT.md §7).
 // Generated once by the scalar reference; the DCT one is checked by hand in
 // FORMAT.md §7.
-#define GOLDEN_RAW "4443544d03000004010000000100000001000000080000000008000000000000080000000c0a090000030001"
-#define GOLDEN_ZVC "4443544d0301000401000000010000000100000008000000000800000000000006000040a70c0a090301"
-#define GOLDEN_RLE "4443544d0302000401000000010000000100000008000000000800000000000007000040192a4c1007c000"
-#define GOLDEN_CSC "4443544d0303000401000000010000000100000008000000000800000000000008000040c0000a9020031100"
-#define GOLDEN_PZVC "4443544d0305000401000000010000000100000008000000000800000000000005000040" "0ba7ac3901"
-#define GOLDEN_DCT "4443544d0304000401000000010000000100000008000000000800000804000002010101" "04000040" "05c63201"
+#define GOLDEN_RAW "4443544d04000004010000000100000001000000080000000008000000000000080000000c0a090000030001"
+#define GOLDEN_ZVC "4443544d0401000401000000010000000100000008000000000800000000000006000040a70c0a090301"
+#define GOLDEN_RLE "4443544d0402000401000000010000000100000008000000000800000000000007000040192a4c1007c000"
+#define GOLDEN_CSC "4443544d0403000401000000010000000100000008000000000800000000000008000040c0000a9020031100"
+#define GOLDEN_PZVC "4443544d0405000401000000010000000100000008000000000800000000000005000040" "0ba7ac3901"
+#define GOLDEN_DCT "4443544d0404000401000000010000000100000008000000000800000804000002010101" "04000040" "05c63201"
 // Two pixels of four channels (FORMAT.md §7.2): channel planes 5 6 | 0 0 |
 // 0 1 | 7 0, one masked block of width 3.
-#define GOLDEN_PZVC_PLANAR "4443544d0305000401000000010000000200000004000000001000000000000004000040" "0a63750e"
+#define GOLDEN_PZVC_PLANAR "4443544d0405000401000000010000000200000004000000001000000000000004000040" "0a63750e"
 // 32 pixels of one channel (FORMAT.md §7.3): two masked blocks, their masks
-// first in the bit stream (version 3), then their values.
-#define GOLDEN_PZVC_MASKS_FIRST "4443544d0305000401000000010000002000000001000000004000000000000006000040" "9a018000049d"
+// first in the bit stream (since version 3), then their values.
+#define GOLDEN_PZVC_MASKS_FIRST "4443544d0405000401000000010000002000000001000000004000000000000006000040" "9a018000049d"
+// FORMAT.md §7.4: two one-pixel tiles, the second in the split layout.
+#define GOLDEN_PZVC_SPLIT "4443544d0405000401000000010000000200000020000000010000000000000011000040" "180000c0" "4498badcfe98badcfe98badcfe98badcfe" "1a11809d555501"
 #define GOLDEN_DCT_OUT {13, 10, 6, 2, 1, 1, 1, 1}
 #define GOLDEN_CS8 577385943LL
 #define GOLDEN_CS16 295876693LL
@@ -589,6 +591,23 @@ TEST(Codec, GoldenStreams) {
   col[15] = 3;
   col[16 + 10] = 2;
   pzvc_golden(col, MapDesc{1, 1, 32, 1, false}, GOLDEN_PZVC_MASKS_FIRST);
+  {
+    std::vector<uint8_t> two(64);
+    for (int i = 0; i < 32; ++i) two[i] = static_cast<uint8_t>(8 + i % 8);
+    const uint8_t t1[32] = {5, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6,
+                            1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0};
+    std::copy(t1, t1 + 32, two.begin() + 32);
+    EncodeParams pz;
+    pz.mode = Mode::kPzvc;
+    pz.tile_pixels = 1;
+    for (const Variant* v : Supported()) {
+      const auto e = EncodeOrDie(*v, two, MapDesc{1, 1, 2, 32, false}, pz);
+      EXPECT_EQ(Hex(e), GOLDEN_PZVC_SPLIT) << v->name;
+      std::vector<uint8_t> back(64);
+      ASSERT_EQ(v->decode(e.data(), e.size(), back.data(), back.size(), nullptr), Error::kOk);
+      EXPECT_EQ(back, two) << v->name;
+    }
+  }
   auto enc = EncodeOrDie(Scalar(), px, d, p);
   std::vector<uint8_t> out(8);
   ASSERT_EQ(Decode(enc.data(), enc.size(), out.data(), 8, nullptr), Error::kOk);
@@ -684,7 +703,9 @@ TEST(Codec, HeaderErrors) {
   b[0] = 'X';
   EXPECT_EQ(dec(b), Error::kBadMagic);
   b = s;
-  b[4] = 4;
+  b[4] = 5;
+  EXPECT_EQ(dec(b), Error::kBadVersion);
+  b[4] = 3;  // version 3 (no split-layout tiles) is no longer read
   EXPECT_EQ(dec(b), Error::kBadVersion);
   b[4] = 1;  // version 1 (64-value pzvc blocks) is no longer read
   EXPECT_EQ(dec(b), Error::kBadVersion);
@@ -765,6 +786,78 @@ TEST(Codec, EncodeErrorsAndSmallDst) {
                 Error::kDstTooSmall);
       for (size_t i = cap; i < small.size(); ++i) ASSERT_EQ(small[i], 0xCD);
     }
+  }
+}
+
+// §5.4s / §5.6: in pzvc mode a tile takes the split value layout (kind 3)
+// exactly when the tile before it coded to at least half its values; the
+// sizes are those of v3; every variant writes the scalar bytes and decodes
+// them, also tile by tile. Dense and sparse maps, signed and unsigned,
+// tiles of whole 16-block groups (the AVX-512 kernels) and not.
+TEST(Codec, SplitLayoutTiles) {
+  struct Case {
+    MapDesc d;
+    double sparsity;
+    uint32_t tile_pixels;
+  };
+  const Case cases[] = {
+      {{1, 28, 28, 64, false}, 0.1, 0},   // 16 Ki-value tiles, dense
+      {{1, 28, 28, 64, true}, 0.2, 0},
+      {{1, 14, 14, 256, false}, 0.3, 7},  // 1792 values: partial groups
+      {{1, 9, 9, 48, false}, 0.25, 5},
+      {{1, 28, 28, 64, false}, 0.9, 0},   // sparse: no split tile
+  };
+  for (const Case& c : cases) {
+    const size_t bytes = size_t{c.d.n} * c.d.h * c.d.w * c.d.c;
+    auto src = MakeMap(bytes, c.sparsity, c.d.is_signed, 5, 40.0);
+    EncodeParams p;
+    p.mode = Mode::kPzvc;
+    p.tile_pixels = c.tile_pixels;
+    std::vector<uint8_t> ref;
+    for (const Variant* v : Supported()) {
+      SCOPED_TRACE(std::string(v->name) + " sparsity " + std::to_string(c.sparsity));
+      EncodeStats st;
+      std::vector<uint8_t> enc(EncodeBound(c.d, p));
+      size_t w = 0;
+      ASSERT_EQ(v->encode(src.data(), c.d, p, enc.data(), enc.size(), &w, &st), Error::kOk);
+      enc.resize(w);
+      if (ref.empty()) ref = enc;
+      ASSERT_EQ(enc, ref);
+      const auto idx = TileIndex(enc);
+      ASSERT_FALSE(idx.empty());
+      size_t split = 0;
+      const size_t pixels = bytes / c.d.c;
+      const size_t tp = c.tile_pixels ? c.tile_pixels : std::max<size_t>(1, 16384 / c.d.c);
+      for (size_t t = 0; t < idx.size(); ++t) {
+        const size_t values = std::min(tp, pixels - t * tp) * c.d.c;
+        const size_t prev_values = t > 0 ? std::min(tp, pixels - (t - 1) * tp) * c.d.c : 0;
+        const bool want = t > 0 && 2 * idx[t - 1].bytes >= prev_values && values % 16 == 0;
+        if (idx[t].kind != kTileRaw) EXPECT_EQ(idx[t].kind == kTilePzvcSplit, want) << "tile " << t;
+        split += idx[t].kind == kTilePzvcSplit;
+      }
+      EXPECT_EQ(st.tiles_by_kind[kTilePzvcSplit], split);
+      if (c.sparsity < 0.5) {
+        EXPECT_GT(split, 0u);
+      } else {
+        EXPECT_EQ(split, 0u);
+      }
+      std::vector<uint8_t> back(bytes);
+      ASSERT_EQ(v->decode(enc.data(), enc.size(), back.data(), bytes, nullptr), Error::kOk);
+      ASSERT_EQ(back, src);
+    }
+    // Tile by tile.
+    TileInfo ti;
+    ASSERT_EQ(ReadTileInfo(ref.data(), ref.size(), &ti), Error::kOk);
+    std::vector<uint8_t> full(bytes), tile(bytes);
+    ASSERT_EQ(Decode(ref.data(), ref.size(), full.data(), bytes, nullptr), Error::kOk);
+    size_t off = 0;
+    for (uint32_t t = 0; t < ti.num_tiles; ++t) {
+      size_t tb = 0;
+      ASSERT_EQ(DecodeTile(ref.data(), ref.size(), t, tile.data(), tile.size(), &tb), Error::kOk);
+      ASSERT_TRUE(std::equal(tile.begin(), tile.begin() + tb, full.begin() + off));
+      off += tb;
+    }
+    EXPECT_EQ(off, bytes);
   }
 }
 

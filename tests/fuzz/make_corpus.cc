@@ -43,6 +43,21 @@ int main(int argc, char** argv) {
       Write(dir + "/fuzz_codec_decode/seed" + std::to_string(idx++), out);
     }
   }
+  {  // pzvc with split-layout tiles (kind 3): dense tiles after the first
+    std::vector<uint8_t> dense(4 * 4 * 16);
+    for (size_t i = 0; i < dense.size(); ++i) dense[i] = uint8_t(1 + (i * 29 + i / 7) % 97);
+    MapDesc d{1, 4, 4, 16, false};
+    EncodeParams p;
+    p.mode = Mode::kPzvc;
+    p.tile_pixels = 4;
+    std::vector<uint8_t> out(EncodeBound(d, p));
+    size_t w = 0;
+    EncodeStats st;
+    if (Encode(dense.data(), d, p, out.data(), out.size(), &w, &st) != Error::kOk) return 1;
+    if (st.tiles_by_kind[kTilePzvcSplit] == 0) return 1;
+    out.resize(w);
+    Write(dir + "/fuzz_codec_decode/seed" + std::to_string(idx++), out);
+  }
   for (int m = 0; m < kNumModes; ++m) {
     for (int s = 0; s < 3; ++s) {
       std::vector<uint8_t> in = {uint8_t(m | (s << 3) | (s == 1 ? 0x20 : 0) |
