@@ -701,7 +701,9 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
     const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
     const __m256i nb = _mm256_mullo_epi16(pc, w);
     const __m256i B = _mm256_srli_epi16(nb, 3), r = _mm256_and_si256(nb, seven);
-    const __m256i incl = Scan16(B), inclR = Scan16(r);
+    // One scan for both prefixes: sums of B <= 256 (9 bits), of r <= 112.
+    const __m256i both = Scan16(_mm256_or_si256(B, _mm256_slli_epi16(r, 9)));
+    const __m256i incl = _mm256_and_si256(both, _mm256_set1_epi16(0x1FF)), inclR = _mm256_srli_epi16(both, 9);
     const __m256i exB = _mm256_sub_epi16(incl, B);
     const __m256i wb = _mm256_permutexvar_epi16(first4, exB);  // window byte of each zmm
     const __m256i relB = _mm256_sub_epi16(exB, wb);
