@@ -725,7 +725,7 @@ const Kernels kAvx2Kernels = {
     PackSizeT<StatsAvx2>, PackEncodeT<StatsAvx2, ValuesAvx2>, PackDecodeT<GroupAvx2>,
     ZigZagB,     UnZigZagB,   DctForwardB, DctInverseB,  TransposeB2,
     CountZerosB, TransposeLutB2,
-    PzvcSplitEncodeB2, PzvcSplitDecodeB2,
+    PzvcSplitEncodeT<StatsAvx2>, PzvcSplitDecodeB2,
 };
 
 }  // namespace

@@ -536,7 +536,7 @@ inline __m256i Scan16(__m256i x) {
 }
 
 size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
-  if (n % 256 != 0) return PzvcSplitEncodeB2(sym, n, dst);
+  if (n % 256 != 0) return PzvcSplitEncodeT<StatsAvx512>(sym, n, dst);
   const size_t groups = n / 256;
   const size_t head = PackCodeBytes(n);
   // Per group: the codes and masks of Stats16 (64 B), then the remainder
