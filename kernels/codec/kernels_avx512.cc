@@ -418,6 +418,30 @@ inline __m512i Window64(const BitWindow& win, size_t start) {
                                  win.p + (start < win.plen ? start : 0));
 }
 
+// The multishift decoders' per-qword constants (GroupMs and the split
+// layout's): for qword h of each of 16 blocks (u16 lane h*16 + j), from the
+// blocks' first value bits rel (relative to their zmm's window byte),
+// selected counts pc (pclo in the low half) and widths w: the byte qb of
+// the qword's first value and C = (F & 7) - Gq*w (F its bit, Gq its rank
+// among the zmm's selected symbols), as qb | C << 8.
+inline __m512i QwordStarts(__m256i rel, __m256i pc, __m256i pclo, __m256i w, __m256i sh1,
+                           __m256i sh2) {
+  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7);
+  // Exclusive prefix of the non-zero counts within each zmm's 4 blocks.
+  __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
+  c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
+  const __m256i cum = _mm256_sub_epi16(c4, pc);
+  // Per qword h of each block: first value's bit F and rank Gq.
+  const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
+  const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
+  auto qc = [&](__m256i f, __m256i gq) {
+    const __m256i qb = _mm256_srli_epi16(f, 3);
+    const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
+    return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
+  };
+  return _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+}
+
 size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
                size_t* mi, uint8_t* sym) {
   static const MsConsts kc;
@@ -428,7 +452,7 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
   const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
   const __m256i sh1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[0]));
   const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
-  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7);
+  const __m256i lo8 = _mm256_set1_epi16(0xFF);
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = Codes16(src + 8 * g);
     const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
@@ -451,19 +475,7 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
                                        _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
     const __m256i wb = _mm256_srli_epi16(_mm256_permutexvar_epi16(first4, e), 3);
     const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wb, 3));
-    // Exclusive prefix of the non-zero counts within each zmm's 4 blocks.
-    __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
-    c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
-    const __m256i cum = _mm256_sub_epi16(c4, pc);
-    // Per qword h of each block: first value's bit F and rank Gq.
-    const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
-    const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
-    auto qc = [&](__m256i f, __m256i gq) {
-      const __m256i qb = _mm256_srli_epi16(f, 3);
-      const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
-      return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
-    };
-    const __m512i X = _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+    const __m512i X = QwordStarts(rel, pc, pclo, w, sh1, sh2);
     const __m512i W = _mm512_castsi256_si512(w);
     alignas(32) uint16_t wbs[16];
     _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
@@ -724,17 +736,7 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
     R0 += static_cast<uint16_t>(_mm256_extract_epi16(inclR, 15));
     // u16 lane j: low byte endB, high byte the remainder of block j.
     const __m512i E = _mm512_castsi256_si512(_mm256_or_si256(endB, _mm256_slli_epi16(rv, 8)));
-    __m256i c4 = _mm256_add_epi16(pc, _mm256_maskz_permutexvar_epi16(0xEEEE, sh1, pc));
-    c4 = _mm256_add_epi16(c4, _mm256_maskz_permutexvar_epi16(0xCCCC, sh2, c4));
-    const __m256i cum = _mm256_sub_epi16(c4, pc);
-    const __m256i f0 = rel, f1 = _mm256_add_epi16(rel, _mm256_mullo_epi16(pclo, w));
-    const __m256i g0 = cum, g1 = _mm256_add_epi16(cum, pclo);
-    auto qc = [&](__m256i f, __m256i gq) {
-      const __m256i qb = _mm256_srli_epi16(f, 3);
-      const __m256i c = _mm256_sub_epi16(_mm256_and_si256(f, seven), _mm256_mullo_epi16(gq, w));
-      return _mm256_or_si256(_mm256_and_si256(qb, lo8), _mm256_slli_epi16(c, 8));
-    };
-    const __m512i X = _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
+    const __m512i X = QwordStarts(rel, pc, pclo, w, sh1, sh2);
     const __m512i W = _mm512_castsi256_si512(w);
     alignas(32) uint16_t wbs[16];
     _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);

@@ -832,7 +832,9 @@ TEST(Codec, SplitLayoutTiles) {
         const size_t values = std::min(tp, pixels - t * tp) * c.d.c;
         const size_t prev_values = t > 0 ? std::min(tp, pixels - (t - 1) * tp) * c.d.c : 0;
         const bool want = t > 0 && 2 * idx[t - 1].bytes >= prev_values && values % 16 == 0;
-        if (idx[t].kind != kTileRaw) EXPECT_EQ(idx[t].kind == kTilePzvcSplit, want) << "tile " << t;
+        if (idx[t].kind != kTileRaw) {
+          EXPECT_EQ(idx[t].kind == kTilePzvcSplit, want) << "tile " << t;
+        }
         split += idx[t].kind == kTilePzvcSplit;
       }
       EXPECT_EQ(st.tiles_by_kind[kTilePzvcSplit], split);
