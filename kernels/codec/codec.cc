@@ -421,10 +421,10 @@ Error EncodeWith(const Kernels& k, const uint8_t* src, const MapDesc& desc,
     const uint8_t* ts = src + pix0 * C;
     uint8_t* out = payload + off;
     const size_t room = cap - off;
-    // Zeros are only needed for stats and the zvc size.
-    // §5.4s: a pzvc tile takes the split layout when the previous tile
-    // coded to at least half its size (dense tiles, where it is faster).
+    // §5.4s, §5.6: a pzvc tile takes the split layout when the previous
+    // tile coded to at least half its size (dense tiles, where it is faster).
     const bool split = lo.mode == Mode::kPzvc && n % kBlock == 0 && prev_dense;
+    // Zeros are only needed for stats and the zvc size.
     const size_t zeros =
         (stats || lo.mode == Mode::kZvc) ? k.count_zeros(ts, n) : 0;
     st.zero_values += zeros;

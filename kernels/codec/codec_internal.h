@@ -93,9 +93,6 @@ struct Kernels {
 };
 
 extern const Kernels kScalarKernels;
-// The scalar split-layout kernels (§5.4s), for variants without their own.
-size_t PzvcSplitEncodeScalar(const uint8_t* sym, size_t n, uint8_t* dst);
-bool PzvcSplitDecodeScalar(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
 bool Avx2Supported();
 bool Avx512Supported();
 const Kernels* Avx2Kernels();    // nullptr if not compiled

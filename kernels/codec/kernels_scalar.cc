@@ -200,13 +200,6 @@ void MakeDctPlan(int L, int K, const uint16_t* steps, bool is_signed, int C,
   }
 }
 
-size_t PzvcSplitEncodeScalar(const uint8_t* sym, size_t n, uint8_t* dst) {
-  return PzvcSplitEncodeRef(sym, n, dst);
-}
-bool PzvcSplitDecodeScalar(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
-  return PzvcSplitDecodeRef(src, len, n, sym);
-}
-
 const Kernels kScalarKernels = {
     ZvcEncodeRef,  ZvcDecodeRef,  PzvcSizeRef,  PzvcEncodeRef,
     PzvcDecodeRef, ZigZagRef,     UnZigZagRef,  DctForwardRef,
