@@ -176,6 +176,44 @@ size_t StatsAvx512(const uint8_t* sym, size_t nfull, uint8_t* code, uint16_t* ma
                         mask + 16 * groups);
 }
 
+// Group g's 8 code bytes (§5.4 nibble order) to c8, and the masks of its
+// masked blocks to masks + 2 * *nm, 2 bytes each; *nm counts the masked
+// blocks. vpcompressw to memory is microcoded: the masks are compressed in
+// a register and stored as 32 bytes when the destination has that slack
+// (Slack; a masked store of exactly the masks costs the version 3 encoder
+// about 1 %, codec_ab), else by a masked store.
+template <bool Slack>
+inline void PutCodesMasks(const Stats16Out& st, uint8_t* c8, uint8_t* masks, size_t* nm) {
+  // Code bytes c0..c15 as u16 lanes c(2i) | c(2i+1) << 8; x | x >> 4 has
+  // the code byte (low nibble first) in each lane's low byte.
+  const __m128i cb = _mm256_cvtepi16_epi8(st.code);
+  const uint64_t c = static_cast<uint64_t>(_mm_cvtsi128_si64(
+      _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
+  std::memcpy(c8, &c, 8);
+  const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
+  const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+  const __m256i packed = _mm256_maskz_compress_epi16(km, st.mask);
+  if (Slack) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * *nm), packed);
+  } else {
+    _mm256_mask_storeu_epi16(masks + 2 * *nm, static_cast<__mmask16>(_bzhi_u32(~0u, nmk)), packed);
+  }
+  *nm += nmk;
+}
+
+// The selected symbols of 16 blocks (u16 lanes of bits) from their codes
+// and non-zero masks: a masked block's non-zeros, all 16 of a dense one,
+// none of a zero block; and the blocks' widths w.
+struct Selection {
+  __m256i sel, w;
+};
+inline Selection SelectionOf(__m256i codes, __m256i nz) {
+  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+  const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
+  return {_mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, nz),
+          _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase))};
+}
+
 // Byte i of a zmm of 4 blocks <- the u16 lane of its block (i / 16).
 struct SpreadIdx {
   alignas(64) uint8_t v[64];
@@ -214,11 +252,7 @@ struct CompactWriter {
   // lanes). S compacted bytes are held; returns the new count, after a
   // flush every kChunk groups.
   inline size_t Add16(size_t g, const uint8_t* s, __m256i codes, __m256i nz, size_t S) {
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
-    // masked: its non-zeros; dense: all; zero block (no non-zero): none.
-    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, nz);
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const auto [sel, w] = SelectionOf(codes, nz);
     const __m256i ones16 = _mm256_set1_epi16(1);
     const __m512i wmask =
         _mm512_castsi256_si512(_mm256_sub_epi16(_mm256_sllv_epi16(ones16, w), ones16));
@@ -335,16 +369,7 @@ size_t PackEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
     const bool more = g + 1 < groups;
     const uint8_t* sn = more ? group(g + 1) : s;
     const Stats16Out nst = more ? Stats16(sn) : st;
-    // Code bytes c0..c15 as u16 lanes c(2i) | c(2i+1) << 8; x | x >> 4 has
-    // the code byte (low nibble first) in each lane's low byte.
-    const __m128i cb = _mm256_cvtepi16_epi8(st.code);
-    const uint64_t c = static_cast<uint64_t>(_mm_cvtsi128_si64(
-        _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
-    std::memcpy(codes + 8 * g, &c, 8);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
-    // (vpcompressw to memory is microcoded: compress in a register, store 32 B)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(masks + 2 * nm), _mm256_maskz_compress_epi16(km, st.mask));
-    nm += static_cast<size_t>(__builtin_popcount(km));
+    PutCodesMasks<true>(st, codes + 8 * g, masks, &nm);  // its scratch has the slack
     S = vw.Add16(g, s, st.code, st.mask, S);
     s = sn;
     st = nst;
@@ -442,6 +467,39 @@ inline __m512i QwordStarts(__m256i rel, __m256i pc, __m256i pclo, __m256i w, __m
   return _mm512_inserti64x4(_mm512_castsi256_si512(qc(f0, g0)), qc(f1, g1), 1);
 }
 
+// Inclusive prefix sum of 16 u16 lanes.
+inline __m256i Scan16(__m256i x) {
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 2));
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 4));
+  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 8));
+  return _mm256_mask_add_epi16(x, 0xFF00, x, _mm256_permutexvar_epi16(_mm256_set1_epi16(7), x));
+}
+
+// The per-block quantities of group g of a packed stream, shared by the
+// multishift decoders: its codes at c8, the masks of its masked blocks
+// read from masks + 2 * *m (only those; *m advances), the selections sel
+// (a dense or zero block: all 16; the width mask clears a zero block's),
+// the widths w, the selected counts pc (pclo of the first 8) and the
+// value bits nb = pc * w, in u16 lanes.
+struct GroupHead {
+  __m256i sel, w, pc, pclo, nb;
+};
+inline GroupHead ReadGroupHead(const uint8_t* c8, const uint8_t* masks, size_t* m) {
+  const __m256i codes = Codes16(c8);
+  const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
+  const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
+  const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
+                                              masks + 2 * *m);
+  *m += nmk;
+  GroupHead h;
+  h.sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
+  h.w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+  h.pc = _mm256_popcnt_epi16(h.sel);
+  h.pclo = _mm256_popcnt_epi16(_mm256_and_si256(h.sel, _mm256_set1_epi16(0xFF)));
+  h.nb = _mm256_mullo_epi16(h.pc, h.w);
+  return h;
+}
+
 size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
                size_t* mi, uint8_t* sym) {
   static const MsConsts kc;
@@ -452,24 +510,9 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
   const __m256i first4 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.first4));
   const __m256i sh1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[0]));
   const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
-  const __m256i lo8 = _mm256_set1_epi16(0xFF);
   for (size_t g = 0; g < groups; ++g) {
-    const __m256i codes = Codes16(src + 8 * g);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
-                                                win.p + 2 * m);
-    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
-    m += nmk;
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-    const __m256i pc = _mm256_popcnt_epi16(sel);
-    const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
-    const __m256i nb = _mm256_mullo_epi16(pc, w);
-    __m256i incl = nb;
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFE, _mm256_setr_epi16(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFFC, _mm256_setr_epi16(0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFFF0, _mm256_setr_epi16(0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), incl));
-    incl = _mm256_add_epi16(incl, _mm256_maskz_permutexvar_epi16(0xFF00, _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7), incl));
+    const auto [sel, w, pc, pclo, nb] = ReadGroupHead(src + 8 * g, win.p, &m);
+    const __m256i incl = Scan16(nb);
     // Bit offsets from byte ps / 8; window of zmm z at the byte of block 4z.
     const __m256i e = _mm256_add_epi16(_mm256_sub_epi16(incl, nb),
                                        _mm256_set1_epi16(static_cast<int16_t>(ps % 8)));
@@ -539,14 +582,6 @@ struct SplitConsts {
 };
 constexpr SplitConsts kSplit;
 
-// Inclusive prefix sum of 16 u16 lanes.
-inline __m256i Scan16(__m256i x) {
-  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 2));
-  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 4));
-  x = _mm256_add_epi16(x, _mm256_slli_si256(x, 8));
-  return _mm256_mask_add_epi16(x, 0xFF00, x, _mm256_permutexvar_epi16(_mm256_set1_epi16(7), x));
-}
-
 size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   if (n % 256 != 0) return PzvcSplitEncodeT<StatsAvx512>(sym, n, dst);
   const size_t groups = n / 256;
@@ -566,15 +601,7 @@ size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   size_t nm = 0;
   for (size_t g = 0; g < groups; ++g) {
     const Stats16Out st = Stats16(sym + 256 * g);
-    const __m128i cb = _mm256_cvtepi16_epi8(st.code);
-    const uint64_t c = static_cast<uint64_t>(_mm_cvtsi128_si64(
-        _mm_maskz_compress_epi8(0x5555, _mm_or_si128(cb, _mm_srli_epi16(cb, 4)))));
-    std::memcpy(dst + 8 * g, &c, 8);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(st.code, _mm256_set1_epi16(kFirstMaskedCode));
-    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    _mm256_mask_storeu_epi16(masks + 2 * nm, static_cast<__mmask16>(_bzhi_u32(~0u, nmk)),
-                             _mm256_maskz_compress_epi16(km, st.mask));
-    nm += nmk;
+    PutCodesMasks<false>(st, dst + 8 * g, masks, &nm);  // straight into dst
     _mm256_store_si256(gv + 2 * g, st.code);
     _mm256_store_si256(gv + 2 * g + 1, st.mask);
   }
@@ -589,10 +616,7 @@ size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   const __m256i ones16 = _mm256_set1_epi16(1);
   for (size_t g = 0; g < groups; ++g) {
     const __m256i codes = _mm256_load_si256(gv + 2 * g), nz = _mm256_load_si256(gv + 2 * g + 1);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const __mmask16 kz = _mm256_cmpeq_epu16_mask(codes, _mm256_setzero_si256());
-    const __m256i sel = _mm256_mask_mov_epi16(_mm256_set1_epi16(-1), km | kz, nz);
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
+    const auto [sel, w] = SelectionOf(codes, nz);
     const __m256i cnt = _mm256_popcnt_epi16(sel);
     const __m256i bits = _mm256_mullo_epi16(cnt, w);
     const __m256i B = _mm256_srli_epi16(bits, 3);
@@ -667,29 +691,21 @@ size_t PzvcSplitEncodeAvx512(const uint8_t* sym, size_t n, uint8_t* dst) {
   return static_cast<size_t>(bp - dst) + rl;
 }
 
-// Decoder (n % 256 == 0): a first pass over the codes and masks checks the
-// section sizes against len; then per group GroupMs's scheme with each
-// block's field starting on its byte (8 * its offset in the byte part), and
-// the byte after each block's byte part taken from its remainder (vpermt2b
-// with the 16 remainders as the second table).
+// Decoder (n % 256 == 0): per group GroupMs's scheme with each block's
+// field starting on its byte (8 * its offset in the byte part), and the
+// byte after each block's byte part taken from its remainder (vpermt2b
+// with the 16 remainders, read from the reversed stream at the tile's
+// end, as the second table). Windows are loaded within the value part; a
+// stream whose two sections do not meet exactly is rejected at the end.
 bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sym) {
   if (n % 256 != 0) return PzvcSplitDecodeB2(src, len, n, sym);
   static const MsConsts kc;
   const size_t groups = n / 256;
   const size_t head = PackCodeBytes(n);
   if (len < head) return false;
-  const __m256i lo8 = _mm256_set1_epi16(0xFF), seven = _mm256_set1_epi16(7), ones16 = _mm256_set1_epi16(1);
+  const __m256i seven = _mm256_set1_epi16(7), ones16 = _mm256_set1_epi16(1);
   // The masked blocks (the value part starts after their masks).
-  size_t nm = 0;
-  for (size_t i = 0; i < head; i += 64) {
-    const __mmask64 kk = Prefix(head - i);
-    const __m512i c = _mm512_maskz_loadu_epi8(kk, src + i);
-    const __m512i lim = _mm512_set1_epi8(kFirstMaskedCode - 1);
-    const __m512i lo = _mm512_and_si512(c, _mm512_set1_epi8(15));
-    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), _mm512_set1_epi8(15));
-    nm += static_cast<size_t>(_mm_popcnt_u64(_mm512_mask_cmpgt_epu8_mask(kk, lo, lim)) +
-                              _mm_popcnt_u64(_mm512_mask_cmpgt_epu8_mask(kk, hi, lim)));
-  }
+  const size_t nm = CountMasked(src, n / kBlock);
   if (len - head < 2 * nm) return false;
   const size_t vstart = head + 2 * nm;
   const uint8_t* bp = src + vstart;
@@ -702,16 +718,7 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
   const __m256i sh2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(kc.sh[1]));
   size_t O = 0, R0 = 0, m = 0;
   for (size_t g = 0; g < groups; ++g) {
-    const __m256i codes = Codes16(src + 8 * g);
-    const __mmask16 km = _mm256_cmpge_epu16_mask(codes, _mm256_set1_epi16(kFirstMaskedCode));
-    const unsigned nmk = static_cast<unsigned>(__builtin_popcount(km));
-    const __m256i mv = _mm256_maskz_loadu_epi16(static_cast<__mmask16>(_bzhi_u32(~0u, nmk)), src + head + 2 * m);
-    m += nmk;
-    const __m256i sel = _mm256_mask_expand_epi16(_mm256_set1_epi16(-1), km, mv);
-    const __m256i w = _mm256_mask_sub_epi16(codes, km, codes, _mm256_set1_epi16(kMaskedCodeBase));
-    const __m256i pc = _mm256_popcnt_epi16(sel);
-    const __m256i pclo = _mm256_popcnt_epi16(_mm256_and_si256(sel, lo8));
-    const __m256i nb = _mm256_mullo_epi16(pc, w);
+    const auto [sel, w, pc, pclo, nb] = ReadGroupHead(src + 8 * g, src + head, &m);
     const __m256i B = _mm256_srli_epi16(nb, 3), r = _mm256_and_si256(nb, seven);
     // One scan for both prefixes: sums of B <= 256 (9 bits), of r <= 112.
     const __m256i both = Scan16(_mm256_or_si256(B, _mm256_slli_epi16(r, 9)));
