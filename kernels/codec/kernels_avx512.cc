@@ -500,6 +500,17 @@ inline GroupHead ReadGroupHead(const uint8_t* c8, const uint8_t* masks, size_t* 
   return h;
 }
 
+// What the multishift decoders' zmm loop reads in GPRs: each zmm's window
+// byte (lane 4z of wb) and its 64 selection bits (qword z of sel).
+struct ZmmScalars {
+  alignas(32) uint16_t wbs[16];
+  alignas(32) uint64_t selq[4];
+  ZmmScalars(__m256i wb, __m256i sel) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+  }
+};
+
 size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* pos,
                size_t* mi, uint8_t* sym) {
   static const MsConsts kc;
@@ -520,10 +531,7 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
     const __m256i rel = _mm256_sub_epi16(e, _mm256_slli_epi16(wb, 3));
     const __m512i X = QwordStarts(rel, pc, pclo, w, sh1, sh2);
     const __m512i W = _mm512_castsi256_si512(w);
-    alignas(32) uint16_t wbs[16];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
-    alignas(32) uint64_t selq[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    const ZmmScalars zs(wb, sel);
     const __mmask16 w8 = _mm256_cmpeq_epi16_mask(w, _mm256_set1_epi16(8));
     const size_t gbyte = ps / 8;
     uint8_t* out = sym + 256 * g;
@@ -532,10 +540,10 @@ size_t GroupMs(const uint8_t* src, size_t nfull, const BitWindow& win, size_t* p
       const __m512i qidx = _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_load_si512(kc.qi[z]), X), low7);
       const __m512i cv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.ci[z]), X);
       const __m512i wv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.wi[z]), W);
-      const __mmask64 s64 = selq[z];
+      const __mmask64 s64 = zs.selq[z];
       const __m512i gr = _mm512_maskz_expand_epi8(s64, iota);
       const __m512i ctrl = _mm512_add_epi8(Mul8(gr, wv), cv);
-      const size_t start = gbyte + wbs[4 * z];
+      const size_t start = gbyte + zs.wbs[4 * z];
       const __m512i wnd = Window64(win, start);
       __m512i v = _mm512_maskz_multishift_epi64_epi8(s64, ctrl, _mm512_permutexvar_epi8(qidx, wnd));
       if (__builtin_expect(((w8 >> (4 * z)) & 15) != 0, 0)) {
@@ -745,10 +753,7 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
     const __m512i E = _mm512_castsi256_si512(_mm256_or_si256(endB, _mm256_slli_epi16(rv, 8)));
     const __m512i X = QwordStarts(rel, pc, pclo, w, sh1, sh2);
     const __m512i W = _mm512_castsi256_si512(w);
-    alignas(32) uint16_t wbs[16];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(wbs), wb);
-    alignas(32) uint64_t selq[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(selq), sel);
+    const ZmmScalars zs(wb, sel);
     uint8_t* out = sym + 256 * g;
 #pragma GCC unroll 4
     for (int z = 0; z < 4; ++z) {
@@ -757,9 +762,9 @@ bool PzvcSplitDecodeAvx512(const uint8_t* src, size_t len, size_t n, uint8_t* sy
       const __m512i cv = _mm512_permutexvar_epi8(_mm512_load_si512(kc.ci[z]), X);
       const __m512i wv = _mm512_permutexvar_epi8(wi, W);
       const __m512i ev = _mm512_permutexvar_epi8(wi, E);
-      const __mmask64 s64 = selq[z];
+      const __mmask64 s64 = zs.selq[z];
       const __m512i ctrl = _mm512_add_epi8(Mul8(_mm512_maskz_expand_epi8(s64, iota), wv), cv);
-      const size_t start = O + wbs[4 * z];
+      const size_t start = O + zs.wbs[4 * z];
       const __m512i wnd = start + 64 <= vlen
                               ? _mm512_loadu_si512(bp + start)
                               : _mm512_maskz_loadu_epi8(start < vlen ? Prefix(vlen - start) : 0,

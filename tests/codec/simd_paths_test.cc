@@ -59,6 +59,49 @@ std::vector<uint8_t> Pattern(int kind, size_t n, std::mt19937& rng) {
   return s;
 }
 
+// The stream a (pa bytes, n symbols) cut by 1-3 bytes and with 64 single
+// bit flips (in its last 80 bytes; when anywhere, every other flip
+// anywhere): decode gives ref's verdict, and ref's symbols when it accepts.
+using DecodeFn = bool (*)(const uint8_t* src, size_t len, size_t n, uint8_t* sym);
+void ExpectSameVerdicts(DecodeFn ref, DecodeFn decode, const std::vector<uint8_t>& a, size_t pa,
+                        size_t n, bool anywhere, std::mt19937& rng) {
+  std::vector<uint8_t> d1(n), d2(n);
+  for (size_t cut = 1; cut <= 3 && cut <= pa; ++cut) {
+    std::vector<uint8_t> t(a.begin(), a.begin() + (pa - cut));
+    ASSERT_EQ(ref(t.data(), t.size(), n, d1.data()), decode(t.data(), t.size(), n, d2.data()));
+  }
+  for (int f = 0; f < 64; ++f) {
+    std::vector<uint8_t> t(a.begin(), a.begin() + pa);
+    const size_t at = anywhere && f % 2 ? rng() % pa : pa - 1 - rng() % (pa < 80 ? pa : 80);
+    t[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    const bool r1 = ref(t.data(), pa, n, d1.data());
+    const bool r2 = decode(t.data(), pa, n, d2.data());
+    ASSERT_EQ(r1, r2) << "flip at " << at;
+    if (r1) {
+      ASSERT_EQ(d1, d2);
+    }
+  }
+}
+
+// A variant's packed coder against the scalar stream a (pa bytes) of the
+// symbols s: the same bytes in b (filled with 0xEE, nothing written past
+// the size), decoded back (nothing written past n), and ExpectSameVerdicts.
+using EncodeFn = size_t (*)(const uint8_t* sym, size_t n, uint8_t* dst);
+void ExpectMatchesScalar(EncodeFn encode, DecodeFn decode, DecodeFn ref_decode,
+                         const std::vector<uint8_t>& s, const std::vector<uint8_t>& a, size_t pa,
+                         std::vector<uint8_t>& b, bool anywhere, std::mt19937& rng) {
+  const size_t n = s.size();
+  const size_t pb = encode(s.data(), n, b.data());
+  ASSERT_EQ(pa, pb);
+  ASSERT_TRUE(std::equal(a.begin(), a.begin() + pa, b.begin()));
+  ASSERT_EQ(b[pb], 0xEE);  // nothing written past the returned size
+  std::vector<uint8_t> d(n + 1, 0xEE);
+  ASSERT_TRUE(decode(a.data(), pa, n, d.data()));
+  ASSERT_EQ(d[n], 0xEE);
+  ASSERT_TRUE(std::equal(s.begin(), s.end(), d.begin()));
+  ExpectSameVerdicts(ref_decode, decode, a, pa, n, anywhere, rng);
+}
+
 TEST(SimdPaths, PackedLongStreamsMatchScalar) {
   const Kernels& ref = kScalarKernels;
   std::mt19937 rng(21);
@@ -79,33 +122,10 @@ TEST(SimdPaths, PackedLongStreamsMatchScalar) {
         }
         const size_t pa = ref.pzvc_encode(s.data(), n, a.data());
         ASSERT_EQ(k->pzvc_size(s.data(), n), pa);
-        const size_t pb = k->pzvc_encode(s.data(), n, b.data());
-        ASSERT_EQ(pa, pb);
-        ASSERT_TRUE(std::equal(a.begin(), a.begin() + pa, b.begin()));
-        ASSERT_EQ(b[pb], 0xEE);  // nothing written past the returned size
-        std::vector<uint8_t> d(n + 1, 0xEE);
-        ASSERT_TRUE(k->pzvc_decode(a.data(), pa, n, d.data()));
-        ASSERT_EQ(d[n], 0xEE);
-        ASSERT_TRUE(std::equal(s.begin(), s.end(), d.begin()));
-        // Truncated streams and bit flips near the end (where the decoder
-        // reads its windows from the zero-padded tail): same verdicts.
-        std::vector<uint8_t> d1(n), d2(n);
-        for (size_t cut = 1; cut <= 3 && cut <= pa; ++cut) {
-          std::vector<uint8_t> t(a.begin(), a.begin() + (pa - cut));
-          ASSERT_EQ(ref.pzvc_decode(t.data(), t.size(), n, d1.data()),
-                    k->pzvc_decode(t.data(), t.size(), n, d2.data()));
-        }
-        for (int f = 0; f < 64; ++f) {
-          std::vector<uint8_t> t(a.begin(), a.begin() + pa);
-          const size_t at = pa - 1 - rng() % (pa < 80 ? pa : 80);
-          t[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
-          const bool r1 = ref.pzvc_decode(t.data(), pa, n, d1.data());
-          const bool r2 = k->pzvc_decode(t.data(), pa, n, d2.data());
-          ASSERT_EQ(r1, r2) << "flip at " << at;
-          if (r1) {
-            ASSERT_EQ(d1, d2);
-          }
-        }
+        // Bit flips near the end (where the decoder reads its windows from
+        // the zero-padded tail).
+        ASSERT_NO_FATAL_FAILURE(ExpectMatchesScalar(k->pzvc_encode, k->pzvc_decode, ref.pzvc_decode,
+                                                    s, a, pa, b, false, rng));
       }
     }
   }
@@ -299,32 +319,9 @@ TEST(SimdPaths, SplitLayoutMatchesScalar) {
       for (auto& [name, k] : SimdKernels()) {
         SCOPED_TRACE(name + " kind=" + std::to_string(kind) + " n=" + std::to_string(n));
         std::vector<uint8_t> b(2 * n + 64, 0xEE);
-        const size_t pb = k->pzvcs_encode(s.data(), n, b.data());
-        ASSERT_EQ(pa, pb);
-        ASSERT_TRUE(std::equal(a.begin(), a.begin() + pa, b.begin()));
-        ASSERT_EQ(b[pb], 0xEE);  // nothing written past the returned size
-        std::vector<uint8_t> e(n + 1, 0xEE);
-        ASSERT_TRUE(k->pzvcs_decode(a.data(), pa, n, e.data()));
-        ASSERT_EQ(e[n], 0xEE);
-        ASSERT_TRUE(std::equal(s.begin(), s.end(), e.begin()));
-        std::vector<uint8_t> d1(n), d2(n);
-        for (size_t cut = 1; cut <= 3 && cut <= pa; ++cut) {
-          std::vector<uint8_t> t(a.begin(), a.begin() + (pa - cut));
-          ASSERT_EQ(ref.pzvcs_decode(t.data(), t.size(), n, d1.data()),
-                    k->pzvcs_decode(t.data(), t.size(), n, d2.data()));
-        }
-        for (int f = 0; f < 64; ++f) {
-          std::vector<uint8_t> t(a.begin(), a.begin() + pa);
-          // flips anywhere, and in the last 80 bytes (the reversed remainders)
-          const size_t at = f % 2 ? rng() % pa : pa - 1 - rng() % (pa < 80 ? pa : 80);
-          t[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
-          const bool r1 = ref.pzvcs_decode(t.data(), pa, n, d1.data());
-          const bool r2 = k->pzvcs_decode(t.data(), pa, n, d2.data());
-          ASSERT_EQ(r1, r2) << "flip at " << at;
-          if (r1) {
-            ASSERT_EQ(d1, d2);
-          }
-        }
+        // Bit flips anywhere, and in the last 80 bytes (the reversed remainders).
+        ASSERT_NO_FATAL_FAILURE(ExpectMatchesScalar(k->pzvcs_encode, k->pzvcs_decode,
+                                                    ref.pzvcs_decode, s, a, pa, b, true, rng));
       }
     }
   }
